@@ -1,0 +1,225 @@
+/*
+ * Committing requests: the row, its audit record and its outbox rows.
+ *
+ * The core decides; this file stores what it decided.  Everything happens
+ * in the caller's write transaction, so either the change, its record and
+ * the notifications it owes are all durable, or none is (fail closed: an
+ * audit record that cannot be written undoes the change).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "audit/audit.h"
+
+const struct lb_actor app_system_actor = {
+	.id = "lockboxd", .realm = LB_PROVIDER_REALM, .roles = 0, .type = LB_ACTOR_SYSTEM,
+};
+
+int
+app_settings_load(struct lb_tx *tx, const char *tenant, struct lb_settings *out)
+{
+	struct lb_settings s;
+	int rc = store_settings_get(tx, tenant, &s);
+
+	if (rc == LB_ERR_NOT_FOUND) {
+		lb_settings_init(&s);
+		rc = 0;
+	}
+	if (rc == 0)
+		*out = s;
+	return rc;
+}
+
+int
+app_provider_settings_load(struct lb_tx *tx, struct lb_provider_settings *out)
+{
+	struct lb_provider_settings ps;
+	int rc = store_provider_settings_get(tx, &ps);
+
+	if (rc == LB_ERR_NOT_FOUND) {
+		memset(&ps, 0, sizeof(ps));
+		rc = 0;
+	}
+	if (rc == 0)
+		*out = ps;
+	return rc;
+}
+
+static json_t *
+time_or_null(int64_t ms)
+{
+	char ts[32];
+
+	if (ms == 0 || lb_time_format(ms, ts, sizeof(ts)) != 0)
+		return json_null();
+	return json_string(ts);
+}
+
+json_t *
+app_request_details(const struct lb_request *r, int op)
+{
+	json_t *d = json_object(), *res = json_array();
+
+	for (size_t i = 0; i < r->nresources; i++)
+		json_array_append_new(res, json_string(r->resources[i]));
+	json_object_set_new(d, "request_id", json_string(r->id));
+	json_object_set_new(d, "case_id", json_string(r->case_id));
+	json_object_set_new(d, "requester", json_string(r->requester));
+	json_object_set_new(d, "workload", json_string(r->workload));
+	json_object_set_new(d, "resources", res);
+	json_object_set_new(d, "status", json_string(lb_status_name(r->status)));
+	json_object_set_new(d, "duration_minutes", json_integer(r->duration_minutes));
+	if (op == LB_OP_CREATE)
+		json_object_set_new(d, "justification", json_string(r->justification));
+	if (op == LB_OP_CREATE || op == LB_OP_EXPIRE)
+		json_object_set_new(d, "pending_expires_at", time_or_null(r->pending_expires_ms));
+	if (r->ndecisions > 0 && op != LB_OP_CREATE && op != LB_OP_EXPIRE && op != LB_OP_COMPLETE) {
+		const struct lb_decision *dec = &r->decisions[r->ndecisions - 1];
+		json_t *jd = json_pack("{s:s, s:s, s:o, s:s, s:s}", "by", dec->by,
+		    "realm", dec->realm,
+		    "stage", dec->stage >= 0 ? json_integer(dec->stage) : json_null(),
+		    "decision", lb_decision_name(dec->kind), "comment", dec->comment);
+		if (jd != NULL && dec->kind == LB_DEC_APPROVE)
+			json_object_set_new(jd, "duration_minutes", json_integer(dec->duration_minutes));
+		json_object_set_new(d, "decision", jd ? jd : json_null());
+	}
+	if (r->access_starts_ms != 0) {
+		json_object_set_new(d, "access_starts_at", time_or_null(r->access_starts_ms));
+		json_object_set_new(d, "access_expires_at", time_or_null(r->access_expires_ms));
+	}
+	return d;
+}
+
+/* One outbox row: an email to `to` about request `r`. */
+static int
+outbox_email(struct lb_tx *tx, const struct lb_request *r, const char *topic,
+    const char *to, json_t *details, int64_t now_ms)
+{
+	struct lb_outbox_row row;
+	json_t *p;
+	int rc;
+
+	if (to == NULL || to[0] == '\0' || strlen(to) >= sizeof(row.recipient))
+		return 0;
+	memset(&row, 0, sizeof(row));
+	ids_new("msg", row.id, sizeof(row.id));
+	memcpy(row.tenant, r->tenant, strlen(r->tenant) + 1);
+	memcpy(row.channel, "email", 6);
+	memcpy(row.recipient, to, strlen(to) + 1);
+	if (strlen(topic) >= sizeof(row.topic))
+		return LB_ERR_INTERNAL;
+	memcpy(row.topic, topic, strlen(topic) + 1);
+	memcpy(row.status, "pending", 8);
+	row.created_ms = now_ms;
+	row.next_attempt_ms = now_ms;
+	p = json_pack("{s:s, s:s, s:O}", "id", row.id, "topic", topic, "request", details);
+	if (p == NULL)
+		return LB_ERR_NOMEM;
+	row.payload = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(p);
+	if (row.payload == NULL)
+		return LB_ERR_NOMEM;
+	rc = store_outbox_insert(tx, &row);
+	free(row.payload);
+	return rc;
+}
+
+/* Emails to every designated approver and the tenant's shared mailboxes. */
+static int
+notify_approvers(struct lb_tx *tx, const struct lb_request *r, const char *topic,
+    json_t *details, int64_t now_ms)
+{
+	struct lb_settings s;
+	struct lb_user u;
+	int rc;
+
+	if ((rc = app_settings_load(tx, r->tenant, &s)) != 0)
+		return rc;
+	for (size_t i = 0; i < s.napprovers; i++) {
+		rc = store_user_get(tx, r->tenant, s.approvers[i], &u);
+		if (rc == LB_ERR_NOT_FOUND)
+			continue;
+		if (rc != 0 || (rc = outbox_email(tx, r, topic, u.email, details, now_ms)) != 0)
+			return rc;
+	}
+	for (size_t i = 0; i < s.nemails; i++)
+		if ((rc = outbox_email(tx, r, topic, s.notification_emails[i], details, now_ms)) != 0)
+			return rc;
+	return 0;
+}
+
+static int
+notify_requester(struct lb_tx *tx, const struct lb_request *r, const char *topic,
+    json_t *details, int64_t now_ms)
+{
+	struct lb_user u;
+	int rc = store_user_get(tx, LB_PROVIDER_REALM, r->requester, &u);
+
+	if (rc == LB_ERR_NOT_FOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	return outbox_email(tx, r, topic, u.email, details, now_ms);
+}
+
+static int
+outbox_for(struct lb_tx *tx, const struct lb_request *r, int op, json_t *details,
+    int64_t now_ms)
+{
+	switch (op) {
+	case LB_OP_CREATE:
+		if (r->status == LB_ST_PENDING)
+			return notify_approvers(tx, r, "request.pending", details, now_ms);
+		return 0;
+	case LB_OP_APPROVE_INTERNAL:
+		return notify_approvers(tx, r, "request.pending", details, now_ms);
+	case LB_OP_APPROVE:
+		return notify_requester(tx, r, "request.approved", details, now_ms);
+	case LB_OP_DENY:
+		return notify_requester(tx, r, "request.denied", details, now_ms);
+	case LB_OP_EXPIRE:
+		return notify_requester(tx, r, "request.expired", details, now_ms);
+	case LB_OP_REVOKE:
+		return notify_requester(tx, r, "request.revoked", details, now_ms);
+	case LB_OP_COMPLETE:
+		return notify_approvers(tx, r, "request.completed", details, now_ms);
+	default:
+		return 0;
+	}
+}
+
+int
+app_request_commit(struct lb_tx *tx, const struct lb_request *r, int op,
+    int64_t expected_version, const struct lb_actor *actor, const char *client_ip,
+    int64_t now_ms)
+{
+	json_t *details = NULL;
+	int rc;
+
+	if (op == LB_OP_CREATE)
+		rc = store_request_insert(tx, r);
+	else
+		rc = store_request_update(tx, r, expected_version);
+	if (rc != 0)
+		return rc;
+	details = app_request_details(r, op);
+	if (details == NULL)
+		return LB_ERR_NOMEM;
+	struct lb_audit_event ev = {
+		.tenant = r->tenant,
+		.record_type = "CustomerLockboxRequest",
+		.operation = lb_op_name(op),
+		.actor = actor,
+		.object_id = r->id,
+		.result = "success",
+		.client_ip = client_ip,
+		.details = details,
+		.time_ms = now_ms,
+	};
+	rc = audit_append(tx, &ev);
+	if (rc == 0)
+		rc = outbox_for(tx, r, op, details, now_ms);
+	json_decref(details);
+	return rc;
+}

@@ -1,0 +1,141 @@
+/*
+ * Appending to the hash chain.
+ *
+ * Each tenant's records (and the provider's, in the chain named "") carry
+ * a sequence number and the previous record's hash; a record's hash is the
+ * SHA-256 of its canonical form.  Editing, removing or reordering a record
+ * therefore breaks every later hash.  Appending runs inside the caller's
+ * write transaction, which already excludes other writers, so reading the
+ * head and inserting the next record cannot interleave.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit/audit.h"
+#include "sys/sys.h"
+
+static int
+copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= cap)
+		return LB_ERR_FIELD_TOO_LONG;
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static const char *
+actor_type_name(enum lb_actor_type t)
+{
+	switch (t) {
+	case LB_ACTOR_USER: return "user";
+	case LB_ACTOR_SERVICE: return "service";
+	case LB_ACTOR_SYSTEM: return "system";
+	}
+	return "system";
+}
+
+static json_t *
+rec_object(const struct lb_audit_rec *rec, bool with_hash)
+{
+	char ts[32];
+	json_t *details = NULL, *o;
+
+	if (lb_time_format(rec->time_ms, ts, sizeof(ts)) != 0)
+		return NULL;
+	if (rec->details != NULL && rec->details[0] != '\0') {
+		details = json_loads(rec->details, JSON_REJECT_DUPLICATES, NULL);
+		if (details == NULL)
+			return NULL;
+	} else {
+		details = json_object();
+	}
+	o = json_pack("{s:s, s:I, s:s, s:o, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:o, s:s}",
+	    "id", rec->id,
+	    "seq", (json_int_t)rec->seq,
+	    "time", ts,
+	    "tenant", rec->chain[0] ? json_string(rec->chain) : json_null(),
+	    "workload", rec->workload,
+	    "record_type", rec->record_type,
+	    "operation", rec->operation,
+	    "actor", "id", rec->actor_id, "realm", rec->actor_realm, "type", rec->actor_type,
+	    "object_id", rec->object_id,
+	    "result", rec->result,
+	    "client_ip", rec->client_ip,
+	    "details", details,
+	    "prev_hash", rec->prev_hash);
+	if (o != NULL && with_hash)
+		json_object_set_new(o, "hash", json_string(rec->hash));
+	return o;
+}
+
+char *
+audit_canonical(const struct lb_audit_rec *rec)
+{
+	json_t *o = rec_object(rec, false);
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	json_decref(o);
+	return s;
+}
+
+json_t *
+audit_rec_json(const struct lb_audit_rec *rec)
+{
+	return rec_object(rec, true);
+}
+
+int
+audit_append(struct lb_tx *tx, const struct lb_audit_event *ev)
+{
+	struct lb_audit_rec rec;
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char *canon = NULL, *details = NULL;
+	int rc;
+
+	memset(&rec, 0, sizeof(rec));
+	ids_new("aud", rec.id, sizeof(rec.id));
+	if ((rc = copy(rec.chain, sizeof(rec.chain), ev->tenant)) != 0 ||
+	    (rc = copy(rec.workload, sizeof(rec.workload), LB_WORKLOAD_NAME)) != 0 ||
+	    (rc = copy(rec.record_type, sizeof(rec.record_type), ev->record_type)) != 0 ||
+	    (rc = copy(rec.operation, sizeof(rec.operation), ev->operation)) != 0 ||
+	    (rc = copy(rec.actor_id, sizeof(rec.actor_id), ev->actor->id)) != 0 ||
+	    (rc = copy(rec.actor_realm, sizeof(rec.actor_realm), ev->actor->realm)) != 0 ||
+	    (rc = copy(rec.actor_type, sizeof(rec.actor_type), actor_type_name(ev->actor->type))) != 0 ||
+	    (rc = copy(rec.object_id, sizeof(rec.object_id), ev->object_id)) != 0 ||
+	    (rc = copy(rec.result, sizeof(rec.result), ev->result ? ev->result : "success")) != 0 ||
+	    (rc = copy(rec.client_ip, sizeof(rec.client_ip), ev->client_ip)) != 0)
+		goto out;
+	rec.time_ms = ev->time_ms;
+	json_t *empty = ev->details ? NULL : json_object();
+	details = json_dumps(ev->details ? ev->details : empty,
+	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	json_decref(empty);
+	if (details == NULL) {
+		rc = LB_ERR_NOMEM;
+		goto out;
+	}
+	rec.details = details;
+	if ((rc = store_audit_head(tx, rec.chain, &rec.seq, rec.prev_hash)) != 0)
+		goto out;
+	rec.seq++;
+	if ((canon = audit_canonical(&rec)) == NULL) {
+		rc = LB_ERR_NOMEM;
+		goto out;
+	}
+	crypto_hash_sha256(digest, (const unsigned char *)canon, strlen(canon));
+	sodium_bin2hex(rec.hash, sizeof(rec.hash), digest, sizeof(digest));
+	rc = store_audit_insert(tx, &rec);
+out:
+	free(canon);
+	free(details);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * The audit trail: one record per request, decision, expiry, setting
+ * change, sign-in and notification (SPEC 5), appended to a per-tenant hash
+ * chain inside the same transaction as the change it records.
+ */
+#ifndef LOCKBOX_AUDIT_H
+#define LOCKBOX_AUDIT_H
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+#define LB_RT_REQUEST   "CustomerLockboxRequest"
+#define LB_RT_SETTINGS  "CustomerLockboxSettings"
+#define LB_RT_ADMIN     "CustomerLockboxAdmin"
+#define LB_RT_ACCESS    "CustomerLockboxAccess"
+#define LB_RT_SIGNIN    "CustomerLockboxSignIn"
+
+/* What happened; audit_append() makes the record. */
+struct lb_audit_event {
+	const char *tenant;             /* "" or NULL: the provider chain */
+	const char *record_type;
+	const char *operation;
+	const struct lb_actor *actor;
+	const char *object_id;
+	const char *result;             /* NULL: "success" */
+	const char *client_ip;          /* NULL: "" */
+	json_t *details;                /* borrowed; NULL: {} */
+	int64_t time_ms;
+};
+
+/*
+ * Appends the event to its chain in `tx`: next seq, prev_hash = head,
+ * hash = SHA-256 of the canonical form.  Any failure is returned and the
+ * caller rolls back the change it was recording (fail closed).
+ */
+int audit_append(struct lb_tx *tx, const struct lb_audit_event *ev);
+
+/*
+ * The canonical form of a record (every field but `hash`), as compact JSON
+ * with sorted keys and ASCII-only escapes: the bytes the hash covers.
+ * Returns a malloc'd string or NULL.  docs/audit-format.md has the layout.
+ */
+char *audit_canonical(const struct lb_audit_rec *rec);
+/* The record as the API shows it (with hash). */
+json_t *audit_rec_json(const struct lb_audit_rec *rec);
+
+#endif

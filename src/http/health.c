@@ -1,0 +1,139 @@
+/*
+ * /healthz, /readyz and /metrics: what an SRE's probes and Prometheus read.
+ *
+ * /healthz says the process answers; /readyz says storage answers too (a
+ * load balancer should stop sending decisions to a node that cannot write
+ * its audit trail); /metrics is the Prometheus text format, version 0.0.4.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http.h"
+
+int
+h_healthz(struct lb_ctx *c)
+{
+	return http_reply(c, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+int
+h_readyz(struct lb_ctx *c)
+{
+	if (store_ping(c->app->store) != 0)
+		return http_fail(c, LB_ERR_UNAVAILABLE, "storage is not answering");
+	return http_reply(c, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+/* A growing text buffer; on overflow the answer is an error, never cut. */
+struct text {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+static void
+put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->failed = true;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t ncap = t->cap * 2 + (size_t)n;
+		if (ncap > 1024 * 1024) {
+			t->failed = true;
+			return;
+		}
+		char *nb = realloc(t->buf, ncap);
+		if (nb == NULL) {
+			t->failed = true;
+			return;
+		}
+		t->buf = nb;
+		t->cap = ncap;
+	}
+}
+
+int
+h_metrics(struct lb_ctx *c)
+{
+	static const char *const le[] = { "0.0005", "0.001", "0.0025", "0.005", "0.01",
+		"0.025", "0.05", "0.1", "0.25", "0.5", "1", "+Inf" };
+	static const char *const cls[] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	struct lb_metrics *m = &c->app->metrics;
+	struct text t = { .cap = 8192 };
+	uint64_t counts[LB_ST_COUNT];
+	struct lb_tx *tx = NULL;
+	int rc;
+
+	if ((t.buf = malloc(t.cap)) == NULL)
+		return LB_ERR_NOMEM;
+	t.buf[0] = '\0';
+	put(&t, "# HELP lockbox_up Whether the daemon is serving.\n"
+	    "# TYPE lockbox_up gauge\nlockbox_up 1\n");
+	put(&t, "# HELP lockbox_http_requests_total HTTP answers by status class.\n"
+	    "# TYPE lockbox_http_requests_total counter\n");
+	for (int i = 0; i < 6; i++)
+		put(&t, "lockbox_http_requests_total{class=\"%s\"} %llu\n", cls[i],
+		    (unsigned long long)atomic_load(&m->http_requests[i]));
+	put(&t, "# HELP lockbox_http_request_duration_seconds Time to answer an HTTP call.\n"
+	    "# TYPE lockbox_http_request_duration_seconds histogram\n");
+	unsigned long long cum = 0;
+	for (int i = 0; i < 12; i++) {
+		cum += atomic_load(&m->http_duration_bucket[i]);
+		put(&t, "lockbox_http_request_duration_seconds_bucket{le=\"%s\"} %llu\n", le[i], cum);
+	}
+	put(&t, "lockbox_http_request_duration_seconds_sum %.6f\n"
+	    "lockbox_http_request_duration_seconds_count %llu\n",
+	    (double)atomic_load(&m->http_duration_sum_us) / 1e6, cum);
+	put(&t, "# HELP lockbox_request_operations_total Request lifecycle operations committed.\n"
+	    "# TYPE lockbox_request_operations_total counter\n");
+	for (int op = LB_OP_CREATE; op <= LB_OP_COMPLETE; op++)
+		put(&t, "lockbox_request_operations_total{operation=\"%s\"} %llu\n", lb_op_name(op),
+		    (unsigned long long)atomic_load(&m->decisions[op]));
+	put(&t, "# HELP lockbox_audit_write_failures_total Audit records that could not be written "
+	    "(the change was refused).\n# TYPE lockbox_audit_write_failures_total counter\n"
+	    "lockbox_audit_write_failures_total %llu\n",
+	    (unsigned long long)atomic_load(&m->audit_failures));
+	put(&t, "# HELP lockbox_sweeper_transitions_total Expiries and window ends written.\n"
+	    "# TYPE lockbox_sweeper_transitions_total counter\n"
+	    "lockbox_sweeper_transitions_total %llu\n",
+	    (unsigned long long)atomic_load(&m->sweeper_transitions));
+	if ((rc = store_begin(c->app->store, false, &tx)) == 0) {
+		rc = store_request_count(tx, c->now_ms, counts);
+		store_rollback(tx);
+	}
+	if (rc == 0) {
+		put(&t, "# HELP lockbox_requests Requests by status as of now.\n"
+		    "# TYPE lockbox_requests gauge\n");
+		for (int s = 0; s < LB_ST_COUNT; s++)
+			put(&t, "lockbox_requests{status=\"%s\"} %llu\n",
+			    lb_status_name((enum lb_status)s), (unsigned long long)counts[s]);
+	}
+	put(&t, "# HELP lockbox_storage_up Whether storage answered this scrape.\n"
+	    "# TYPE lockbox_storage_up gauge\nlockbox_storage_up %d\n", rc == 0 ? 1 : 0);
+	if (t.failed) {
+		free(t.buf);
+		return LB_ERR_NOMEM;
+	}
+	c->status = 200;
+	c->resp_text = t.buf;
+	c->resp_type = "text/plain; version=0.0.4; charset=utf-8";
+	return 0;
+}

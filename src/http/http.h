@@ -1,0 +1,163 @@
+/*
+ * The HTTP adapter: libmicrohttpd glue, routing, authentication, JSON in
+ * and out, and one file per API resource.  Handlers parse and check input,
+ * call the core, and commit through src/app/; they hold no rules of their
+ * own beyond who may call them.
+ */
+#ifndef LOCKBOX_HTTP_H
+#define LOCKBOX_HTTP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "app/app.h"
+#include "core/core.h"
+#include "store/store.h"
+#include "sys/sys.h"
+
+struct MHD_Connection;
+struct MHD_Daemon;
+
+#define LB_PARAMS_MAX 4
+
+/* Everything one API call needs, built by server.c. */
+struct lb_ctx {
+	struct lb_app *app;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	const char *body;
+	size_t body_len;
+	char params[LB_PARAMS_MAX][LB_ID_MAX * 2 + 1];  /* decoded path segments */
+	size_t nparams;
+	struct lb_actor actor;          /* valid when authed */
+	bool authed;
+	char client_ip[64];
+	int64_t now_ms;
+	/* The answer. */
+	int status;
+	json_t *resp;                   /* owned; sent as JSON */
+	char *resp_text;                /* owned; sent as text (e.g. /metrics) */
+	const char *resp_type;
+	char errmsg[256];               /* detail for the error answer */
+};
+
+/* ---------------------------------------------------------------- server.c */
+
+struct MHD_Daemon *http_start(struct lb_app *app, const char *listen, long threads);
+void http_stop(struct MHD_Daemon *d);
+
+/* ----------------------------------------------------------------- json.c */
+
+/* Parses ctx->body as a JSON object into *out (owned). */
+int json_body(struct lb_ctx *c, json_t **out);
+/* Refuses keys not in the NULL-terminated list (unknown_field). */
+int json_only(struct lb_ctx *c, json_t *o, const char *const *allowed);
+/*
+ * Typed field readers.  Absent and not `required`: 0 and the output is
+ * left alone.  Errors name the field in c->errmsg: missing_field,
+ * invalid_field (wrong type), field_too_long, too_many_items.
+ */
+int json_str(struct lb_ctx *c, json_t *o, const char *key, bool required,
+    char *dst, size_t cap);
+int json_int(struct lb_ctx *c, json_t *o, const char *key, bool required, int *out);
+int json_bool(struct lb_ctx *c, json_t *o, const char *key, bool required, bool *out);
+/* An array of strings into dst[n][cap]; `max` items at most. */
+int json_strs(struct lb_ctx *c, json_t *o, const char *key, bool required,
+    char *dst, size_t cap, size_t max, size_t *n, int too_many_err);
+/* Sets c->errmsg (printf-style) and returns err. */
+int http_fail(struct lb_ctx *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Answer `status` with `body` (owned). Returns 0. */
+int http_reply(struct lb_ctx *c, int status, json_t *body);
+/* "2026-...Z" or null for 0. */
+json_t *json_time(int64_t ms);
+
+/* Paging: reads page_size and page_token from the query into *pg. */
+int http_page(struct lb_ctx *c, struct lb_page *pg);
+/* The token for the page after the item with key (ms, id); NULL on error. */
+char *http_page_token(int64_t ms, const char *id);
+/* {"items": items, "next_page_token": token or null}; takes ownership. */
+json_t *http_list(json_t *items, bool more, int64_t last_ms, const char *last_id);
+/* A query argument, percent-decoded into buf; 1 if present, 0 if absent,
+ * negative error if malformed or too long. */
+int http_query(struct lb_ctx *c, const char *key, char *buf, size_t cap);
+
+/* ----------------------------------------------------------------- auth.c */
+
+/* Authenticates the bearer token into c->actor. */
+int auth_bearer(struct lb_ctx *c);
+/* True when the caller holds any of `roles` in the provider realm. */
+bool auth_provider(const struct lb_ctx *c, unsigned roles);
+/* True when the caller is a principal of `tenant` holding any of `roles`. */
+bool auth_tenant(const struct lb_ctx *c, const char *tenant, unsigned roles);
+/*
+ * Loads tenant `id` for the caller: another tenant's principal, or an
+ * absent tenant, is not_found.  Provider principals need `provider_roles`
+ * (else forbidden); tenant principals need `tenant_roles`.
+ */
+int auth_load_tenant(struct lb_ctx *c, struct lb_tx *tx, const char *id,
+    unsigned provider_roles, unsigned tenant_roles, struct lb_tenant *out);
+
+/*
+ * Appends an audit record of the caller's action to `tenant`'s chain ("" for
+ * the provider's) in `tx`.  details is borrowed.
+ */
+int http_audit(struct lb_ctx *c, struct lb_tx *tx, const char *tenant,
+    const char *record_type, const char *operation, const char *object_id,
+    json_t *details);
+/* Provider roles that may read across tenants (all but gateway). */
+#define LB_ROLES_PROVIDER_READ (LB_ROLE_PROVIDER_ADMIN | LB_ROLE_SUPPORT_ENGINEER | \
+	LB_ROLE_SUPPORT_MANAGER | LB_ROLE_INCIDENT_MANAGER)
+
+/* --------------------------------------------------------- resource files */
+
+/* JSON forms of objects (json.c). */
+json_t *json_tenant(const struct lb_tenant *t);
+json_t *json_user(const struct lb_user *u);
+json_t *json_token(const struct lb_token *t);
+json_t *json_case(const struct lb_case *c);
+json_t *json_settings(const struct lb_settings *s, enum lb_cloud cloud);
+json_t *json_request(const struct lb_request *r, const struct lb_settings *s,
+    enum lb_cloud cloud, int64_t now_ms);
+
+int h_tenant_create(struct lb_ctx *c);
+int h_tenant_list(struct lb_ctx *c);
+int h_tenant_get(struct lb_ctx *c);
+int h_provider_settings_get(struct lb_ctx *c);
+int h_provider_settings_patch(struct lb_ctx *c);
+
+int h_me(struct lb_ctx *c);
+int h_user_create(struct lb_ctx *c);
+int h_user_list(struct lb_ctx *c);
+int h_user_get(struct lb_ctx *c);
+int h_token_create(struct lb_ctx *c);
+int h_token_list(struct lb_ctx *c);
+int h_token_revoke(struct lb_ctx *c);
+
+int h_settings_get(struct lb_ctx *c);
+int h_settings_patch(struct lb_ctx *c);
+
+int h_case_create(struct lb_ctx *c);
+int h_case_list(struct lb_ctx *c);
+int h_case_get(struct lb_ctx *c);
+int h_case_assign(struct lb_ctx *c);
+int h_case_close(struct lb_ctx *c);
+
+int h_request_create(struct lb_ctx *c);
+int h_request_list_tenant(struct lb_ctx *c);
+int h_request_list_all(struct lb_ctx *c);
+int h_request_get(struct lb_ctx *c);
+int h_request_approve(struct lb_ctx *c);
+int h_request_deny(struct lb_ctx *c);
+int h_request_revoke(struct lb_ctx *c);
+int h_request_cancel(struct lb_ctx *c);
+
+int h_healthz(struct lb_ctx *c);
+int h_readyz(struct lb_ctx *c);
+int h_metrics(struct lb_ctx *c);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * The database schema, as an ordered list of versioned migrations.
+ *
+ * A database records in schema_migrations every version applied to it;
+ * store_open() applies the missing ones, each in its own transaction, and
+ * refuses a database whose version is newer than this binary knows.  A
+ * migration, once released, is never edited: a change is a new migration
+ * appended at the end.
+ *
+ * The DDL is kept to what SQLite and PostgreSQL both accept, so a
+ * PostgreSQL backend runs this same array: TEXT, INTEGER (32-bit values)
+ * and BIGINT (64-bit values: milliseconds, versions, sequence numbers);
+ * byte strings are stored as lowercase hex TEXT rather than BLOB/BYTEA;
+ * enums are stored by their wire names; arrays are compact JSON text.
+ * docs/internals/store.md explains each table and each index.
+ */
+#include <stddef.h>
+
+#include "store/store_impl.h"
+
+const char lb_store_migrations_table_sql[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" version INTEGER PRIMARY KEY,"
+	" description TEXT NOT NULL,"
+	" applied_ms BIGINT NOT NULL)";
+
+static const char *const v1[] = {
+	"CREATE TABLE meta ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL)",
+
+	"CREATE TABLE tenants ("
+	" id TEXT PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" plan TEXT NOT NULL,"
+	" addons TEXT NOT NULL,"                /* JSON array of plan names */
+	" cloud TEXT NOT NULL,"
+	" created_ms BIGINT NOT NULL)",
+
+	"CREATE TABLE settings ("
+	" tenant TEXT PRIMARY KEY REFERENCES tenants (id),"
+	" enabled INTEGER NOT NULL,"
+	" approvers TEXT NOT NULL,"             /* JSON array of user ids */
+	" notification_emails TEXT NOT NULL,"   /* JSON array */
+	" stages TEXT NOT NULL,"                /* JSON array of stage objects */
+	" retention_days INTEGER NOT NULL)",
+
+	"CREATE TABLE provider_settings ("
+	" id TEXT PRIMARY KEY,"
+	" require_internal_approval INTEGER NOT NULL)",
+
+	"INSERT INTO provider_settings (id, require_internal_approval)"
+	" VALUES ('provider', 0)",
+
+	"CREATE TABLE users ("
+	" realm TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" roles BIGINT NOT NULL,"               /* enum lb_role bitmask */
+	" type TEXT NOT NULL,"
+	" email TEXT NOT NULL,"
+	" display_name TEXT NOT NULL,"
+	" created_ms BIGINT NOT NULL,"
+	" PRIMARY KEY (realm, id))",
+
+	"CREATE TABLE tokens ("
+	" id TEXT PRIMARY KEY,"
+	" realm TEXT NOT NULL,"
+	" user_id TEXT NOT NULL,"
+	" label TEXT NOT NULL,"
+	" hash TEXT NOT NULL UNIQUE,"           /* hex SHA-256 of the token */
+	" created_ms BIGINT NOT NULL,"
+	" revoked_ms BIGINT NOT NULL,"
+	" FOREIGN KEY (realm, user_id) REFERENCES users (realm, id))",
+	/* A user's tokens, and a realm's, in id order (store_token_list). */
+	"CREATE INDEX tokens_user ON tokens (realm, user_id, id)",
+	"CREATE INDEX tokens_realm ON tokens (realm, id)",
+
+	"CREATE TABLE cases ("
+	" tenant TEXT NOT NULL REFERENCES tenants (id),"
+	" id TEXT NOT NULL,"
+	" title TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" assigned_to TEXT NOT NULL,"
+	" opened_by TEXT NOT NULL,"
+	" created_ms BIGINT NOT NULL,"
+	" PRIMARY KEY (tenant, id))",
+	/* store_case_list, newest first, all or one engineer's. */
+	"CREATE INDEX cases_created ON cases (tenant, created_ms DESC, id DESC)",
+	"CREATE INDEX cases_assigned ON cases"
+	" (tenant, assigned_to, created_ms DESC, id DESC)",
+
+	"CREATE TABLE requests ("
+	" id TEXT PRIMARY KEY,"
+	" tenant TEXT NOT NULL REFERENCES tenants (id),"
+	" case_id TEXT NOT NULL,"
+	" requester TEXT NOT NULL,"
+	" workload TEXT NOT NULL,"
+	" resources TEXT NOT NULL,"             /* JSON array of paths */
+	" justification TEXT NOT NULL,"
+	" status TEXT NOT NULL,"                /* as stored, not as of now */
+	" duration_minutes INTEGER NOT NULL,"
+	" created_ms BIGINT NOT NULL,"
+	" pending_expires_ms BIGINT NOT NULL,"
+	" access_starts_ms BIGINT NOT NULL,"
+	" access_expires_ms BIGINT NOT NULL,"
+	" internal_required INTEGER NOT NULL,"
+	" version BIGINT NOT NULL)",
+	/* A tenant's requests, newest first (the tenant console). */
+	"CREATE INDEX requests_tenant ON requests (tenant, created_ms DESC, id DESC)",
+	/* A tenant's requests of one status (?status=pending, the hot view). */
+	"CREATE INDEX requests_tenant_status ON requests"
+	" (tenant, status, created_ms DESC, id DESC)",
+	/* An engineer's own requests. */
+	"CREATE INDEX requests_requester ON requests"
+	" (requester, created_ms DESC, id DESC)",
+	/* Provider-wide list. */
+	"CREATE INDEX requests_created ON requests (created_ms DESC, id DESC)",
+	/* The sweeper: pending rows past expiry, approved rows past access. */
+	"CREATE INDEX requests_pending_due ON requests (status, pending_expires_ms)",
+	"CREATE INDEX requests_access_due ON requests (status, access_expires_ms)",
+
+	"CREATE TABLE decisions ("
+	" request_id TEXT NOT NULL REFERENCES requests (id),"
+	" idx INTEGER NOT NULL,"
+	" by_id TEXT NOT NULL,"
+	" realm TEXT NOT NULL,"
+	" stage INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" comment TEXT NOT NULL,"
+	" at_ms BIGINT NOT NULL,"
+	" duration_minutes INTEGER NOT NULL,"
+	" PRIMARY KEY (request_id, idx))",
+	/* SPEC 3: one person approves at most once per request, even in a race. */
+	"CREATE UNIQUE INDEX decisions_one_approval ON decisions"
+	" (request_id, realm, by_id) WHERE kind = 'approve'",
+
+	"CREATE TABLE audit ("
+	" chain TEXT NOT NULL,"
+	" seq BIGINT NOT NULL,"
+	" id TEXT NOT NULL UNIQUE,"
+	" time_ms BIGINT NOT NULL,"
+	" workload TEXT NOT NULL,"
+	" record_type TEXT NOT NULL,"
+	" operation TEXT NOT NULL,"
+	" actor_id TEXT NOT NULL,"
+	" actor_realm TEXT NOT NULL,"
+	" actor_type TEXT NOT NULL,"
+	" object_id TEXT NOT NULL,"
+	" result TEXT NOT NULL,"
+	" client_ip TEXT NOT NULL,"
+	" details TEXT NOT NULL,"
+	" prev_hash TEXT NOT NULL,"
+	" hash TEXT NOT NULL,"
+	" PRIMARY KEY (chain, seq))",
+	/* Time-ranged search and retention within one chain. */
+	"CREATE INDEX audit_time ON audit (chain, time_ms)",
+
+	"CREATE TABLE outbox ("
+	" id TEXT PRIMARY KEY,"
+	" tenant TEXT NOT NULL,"
+	" channel TEXT NOT NULL,"
+	" recipient TEXT NOT NULL,"
+	" topic TEXT NOT NULL,"
+	" payload TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL,"
+	" created_ms BIGINT NOT NULL,"
+	" next_attempt_ms BIGINT NOT NULL,"
+	" delivered_ms BIGINT NOT NULL,"
+	" last_error TEXT NOT NULL)",
+	/* The notifier: pending rows whose next attempt is due. */
+	"CREATE INDEX outbox_due ON outbox (status, next_attempt_ms)",
+	/* store_outbox_list, newest first, one tenant or all. */
+	"CREATE INDEX outbox_tenant ON outbox (tenant, created_ms DESC, id DESC)",
+	"CREATE INDEX outbox_created ON outbox (created_ms DESC, id DESC)",
+	NULL,
+};
+
+const struct lb_store_migration lb_store_migrations[] = {
+	{ 1, "initial schema", v1 },
+};
+
+const size_t lb_store_nmigrations =
+    sizeof(lb_store_migrations) / sizeof(lb_store_migrations[0]);
+
+int
+lb_store_schema_latest(void)
+{
+	return lb_store_migrations[lb_store_nmigrations - 1].version;
+}

@@ -1,0 +1,239 @@
+/*
+ * Storage behind one interface.
+ *
+ * Callers see domain operations (insert a request, update it guarded by its
+ * version, append an audit record) inside a transaction, never SQL.  The
+ * SQLite backend (sqlite.c) is the embedded default; a PostgreSQL backend
+ * implements the same table of function pointers (struct lb_store_ops in
+ * store_impl.h), chosen by the URL given to store_open().  SQL stays
+ * portable: no SQLite-only logic is needed by any caller.
+ *
+ * Every state change commits in one transaction with its audit record and
+ * its outbox rows (CONVENTIONS habit 6).  A double decision is impossible
+ * even under a race: updates are guarded by the row's version, and decision
+ * rows are unique per (request, index).
+ *
+ * Errors: LB_ERR_NOT_FOUND, LB_ERR_ALREADY_EXISTS (unique key),
+ * LB_ERR_CONFLICT (version guard lost), LB_ERR_UNAVAILABLE (any I/O, busy
+ * or database error: callers fail closed), LB_ERR_NOMEM.
+ */
+#ifndef LOCKBOX_STORE_H
+#define LOCKBOX_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+struct lb_store;
+struct lb_tx;
+
+/* ------------------------------------------------------------- lifecycle */
+
+/*
+ * Opens `url`: "sqlite:PATH" (or a bare path) or "postgresql://...".
+ * Creates the database if needed and runs the versioned migrations.
+ * SQLite runs in WAL mode with synchronous=FULL and foreign keys on.
+ */
+int store_open(const char *url, struct lb_store **out);
+void store_close(struct lb_store *st);          /* NULL is fine */
+/* Cheap liveness check for /readyz: 0 when a read succeeds. */
+int store_ping(struct lb_store *st);
+/* The schema version the database is at. */
+int store_schema_version(struct lb_store *st);
+
+/*
+ * Begins a transaction.  A write transaction excludes other writers for
+ * its duration (SQLite: BEGIN IMMEDIATE on the one writer connection); a
+ * read transaction sees one consistent snapshot and runs beside writers.
+ * The tx is freed by store_commit() or store_rollback(), whatever they
+ * return.  store_rollback(NULL) is a no-op.
+ */
+int store_begin(struct lb_store *st, bool write, struct lb_tx **out);
+int store_commit(struct lb_tx *tx);
+void store_rollback(struct lb_tx *tx);
+
+/* Key/value metadata (e.g. "bootstrap_done"). value: up to 1024 bytes. */
+int store_meta_get(struct lb_tx *tx, const char *key, char *value, size_t len);
+int store_meta_put(struct lb_tx *tx, const char *key, const char *value);
+
+/* ----------------------------------------------------------------- paging */
+
+/*
+ * Keyset paging.  A list returns at most `limit` items ordered by its key
+ * and sets *more when another page exists.  `after_id` ("" for the first
+ * page) and, for time-ordered lists, `after_ms` are the key of the last
+ * item of the previous page.
+ */
+struct lb_page {
+	size_t limit;
+	char after_id[LB_REQID_MAX + LB_ID_MAX + 2];
+	int64_t after_ms;
+};
+
+/* --------------------------------------------------------------- tenants */
+
+int store_tenant_insert(struct lb_tx *tx, const struct lb_tenant *t);
+int store_tenant_get(struct lb_tx *tx, const char *id, struct lb_tenant *out);
+/* Ordered by id. */
+int store_tenant_list(struct lb_tx *tx, const struct lb_page *pg,
+    int (*each)(void *ctx, const struct lb_tenant *t), void *ctx, bool *more);
+
+/* Tenant settings.  NOT_FOUND when never written (callers use defaults). */
+int store_settings_get(struct lb_tx *tx, const char *tenant, struct lb_settings *out);
+int store_settings_put(struct lb_tx *tx, const char *tenant, const struct lb_settings *s);
+
+int store_provider_settings_get(struct lb_tx *tx, struct lb_provider_settings *out);
+int store_provider_settings_put(struct lb_tx *tx, const struct lb_provider_settings *ps);
+
+/* ----------------------------------------------------- users and tokens */
+
+struct lb_user {
+	char id[LB_ID_MAX + 1];
+	char realm[LB_ID_MAX + 1];
+	unsigned roles;
+	enum lb_actor_type type;        /* USER for people, SERVICE for gateways */
+	char email[LB_EMAIL_MAX + 1];
+	char display_name[LB_NAME_MAX + 1];
+	int64_t created_ms;
+};
+
+/* (realm, id) is unique. */
+int store_user_insert(struct lb_tx *tx, const struct lb_user *u);
+int store_user_get(struct lb_tx *tx, const char *realm, const char *id, struct lb_user *out);
+/* Ordered by id. */
+int store_user_list(struct lb_tx *tx, const char *realm, const struct lb_page *pg,
+    int (*each)(void *ctx, const struct lb_user *u), void *ctx, bool *more);
+
+struct lb_token {
+	char id[LB_REQID_MAX + 1];
+	char realm[LB_ID_MAX + 1];
+	char user_id[LB_ID_MAX + 1];
+	char label[LB_TOKEN_LABEL_MAX + 1];
+	int64_t created_ms;
+	int64_t revoked_ms;             /* 0 while valid */
+};
+
+/* Stores only the SHA-256 of the token text, never the token. */
+int store_token_insert(struct lb_tx *tx, const struct lb_token *t, const uint8_t hash[32]);
+/*
+ * Finds the token whose stored hash equals `hash` (the caller compares the
+ * returned hash again in constant time) and its user.  Revoked tokens are
+ * returned too; the caller refuses them.
+ */
+int store_token_find(struct lb_tx *tx, const uint8_t hash[32], struct lb_token *tok,
+    uint8_t stored_hash[32], struct lb_user *user);
+int store_token_get(struct lb_tx *tx, const char *id, struct lb_token *out);
+int store_token_revoke(struct lb_tx *tx, const char *id, int64_t now_ms);
+/* Ordered by id; user_id NULL lists the whole realm. */
+int store_token_list(struct lb_tx *tx, const char *realm, const char *user_id,
+    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_token *t),
+    void *ctx, bool *more);
+
+/* ------------------------------------------------------------------ cases */
+
+int store_case_insert(struct lb_tx *tx, const struct lb_case *c);
+int store_case_get(struct lb_tx *tx, const char *tenant, const char *id, struct lb_case *out);
+/* Rewrites status and assigned_to. */
+int store_case_update(struct lb_tx *tx, const struct lb_case *c);
+/* Newest first (created_ms, id); assigned_to NULL lists all. */
+int store_case_list(struct lb_tx *tx, const char *tenant, const char *assigned_to,
+    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_case *c),
+    void *ctx, bool *more);
+
+/* --------------------------------------------------------------- requests */
+
+int store_request_insert(struct lb_tx *tx, const struct lb_request *r);
+/* Loads the request and its decisions. */
+int store_request_get(struct lb_tx *tx, const char *id, struct lb_request *out);
+/*
+ * Writes status, access window and the decisions beyond those already
+ * stored, and sets version = expected_version + 1, only if the stored
+ * version is still `expected_version` (else LB_ERR_CONFLICT, nothing
+ * written).  r->version is ignored.
+ */
+int store_request_update(struct lb_tx *tx, const struct lb_request *r, int64_t expected_version);
+
+struct lb_request_filter {
+	const char *tenant;             /* NULL: any */
+	const char *requester;          /* NULL: any */
+	int status;                     /* -1: any; else enum lb_status */
+	int64_t now_ms;                 /* status is matched as of this time */
+	bool due_only;                  /* only rows whose stored status is stale */
+};
+/*
+ * Newest first (created_ms DESC, id DESC).  The status filter matches the
+ * status at now_ms (lb_request_status_at): "pending" excludes pending rows
+ * past their expiry, "expired" includes them, likewise approved/completed.
+ * With due_only, returns the rows the sweeper must transition, oldest
+ * first, ignoring status and paging keys.
+ */
+int store_request_list(struct lb_tx *tx, const struct lb_request_filter *f,
+    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_request *r),
+    void *ctx, bool *more);
+/* Counts by status as of now_ms, for /metrics. */
+int store_request_count(struct lb_tx *tx, int64_t now_ms, uint64_t counts[LB_ST_COUNT]);
+
+/* ------------------------------------------------------------------ audit */
+
+/* One audit record as stored (SPEC 5). */
+struct lb_audit_rec {
+	char id[LB_REQID_MAX + 1];
+	char chain[LB_ID_MAX + 1];      /* tenant id, or "" for the provider chain */
+	int64_t seq;                    /* 1, 2, ... per chain */
+	int64_t time_ms;
+	char workload[LB_WORKLOAD_MAX + 1];
+	char record_type[48];
+	char operation[48];
+	char actor_id[LB_ID_MAX + 1];
+	char actor_realm[LB_ID_MAX + 1];
+	char actor_type[16];            /* user, service, system */
+	char object_id[LB_REQID_MAX + LB_ID_MAX + 2];
+	char result[16];                /* success, failure, allowed, denied */
+	char client_ip[64];
+	char *details;                  /* canonical JSON object text; owned by the caller */
+	char prev_hash[65];             /* hex SHA-256; 64 zeros for the first */
+	char hash[65];
+};
+
+/* Head of a chain: seq 0 and 64 '0' when empty. */
+int store_audit_head(struct lb_tx *tx, const char *chain, int64_t *seq, char prev_hash[65]);
+/* (chain, seq) is unique. */
+int store_audit_insert(struct lb_tx *tx, const struct lb_audit_rec *rec);
+/*
+ * Records of a chain in seq order from `from_seq` (inclusive), at most
+ * `limit` (0: no limit).  rec->details points into storage valid only
+ * during the callback.
+ */
+int store_audit_scan(struct lb_tx *tx, const char *chain, int64_t from_seq, size_t limit,
+    int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx);
+
+/* ----------------------------------------------------------------- outbox */
+
+struct lb_outbox_row {
+	char id[LB_REQID_MAX + 1];      /* stable: receivers deduplicate on it */
+	char tenant[LB_ID_MAX + 1];     /* "" for provider-wide */
+	char channel[16];               /* "email" or "webhook" */
+	char recipient[LB_RESOURCE_MAX + 1]; /* address or URL */
+	char topic[48];                 /* e.g. "request.created" */
+	char *payload;                  /* JSON object text; owned by the caller */
+	char status[16];                /* pending, delivered, dead */
+	int attempts;
+	int64_t created_ms;
+	int64_t next_attempt_ms;
+	int64_t delivered_ms;           /* 0 until delivered */
+	char last_error[256];
+};
+
+int store_outbox_insert(struct lb_tx *tx, const struct lb_outbox_row *row);
+/* Rows with status pending and next_attempt_ms <= now, oldest first. */
+int store_outbox_due(struct lb_tx *tx, int64_t now_ms, size_t limit,
+    int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx);
+/* Rewrites status, attempts, next_attempt_ms, delivered_ms, last_error. */
+int store_outbox_update(struct lb_tx *tx, const struct lb_outbox_row *row);
+/* Newest first; tenant NULL lists all. */
+int store_outbox_list(struct lb_tx *tx, const char *tenant, const struct lb_page *pg,
+    int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx, bool *more);
+
+#endif
