@@ -36,7 +36,7 @@ LDFLAGS += $(LDSAN) -pthread
 
 CORE_SRC  := $(wildcard src/core/*.c)
 LIB_SRC   := $(CORE_SRC) $(wildcard src/store/*.c src/audit/*.c src/app/*.c \
-	src/http/*.c src/notify/*.c src/sys/*.c)
+	src/authz/*.c src/http/*.c src/notify/*.c src/sys/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -46,7 +46,7 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test test-unit test-e2e test-asan lint-openapi bench clean deps
+.PHONY: all run test test-unit lint-openapi bench clean deps fuzz
 all: $(BUILD)/lockboxd $(BUILD)/lockbox
 
 deps:
@@ -72,6 +72,17 @@ $(BUILD)/tests/test_core: $(BUILD)/tests/unit/test_core.o $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+# The URI map is core too: its test links the core alone.
+$(BUILD)/tests/test_uri: $(BUILD)/tests/unit/test_uri.o $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+
+# Keys and tokens link the core, authz and sys only.
+AUTHZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/authz/*.c src/sys/*.c))
+$(BUILD)/tests/test_jws: $(BUILD)/tests/unit/test_jws.o $(AUTHZ_OBJ) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lm
+
 # The store's test links the core and the store only.
 STORE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/store/*.c))
 $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(STORE_OBJ) $(CORE_OBJ)
@@ -81,6 +92,19 @@ $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(STORE_OBJ) $(CORE_
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/liblockbox.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lm
+
+# libFuzzer harnesses (clang): each links the core, authz and sys sources.
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_LIBSRC := $(CORE_SRC) $(wildcard src/authz/*.c src/sys/*.c)
+FUZZ_CFLAGS := -std=c17 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
+	-g -O1 -fsanitize=fuzzer,address,undefined -Wall -Wextra -Werror -pthread
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) $(wildcard src/*/*.h include/lockbox/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(PKG_LIBS) -lm
+
+fuzz: $(FUZZ_BIN)
+	@sh scripts/fuzz.sh $(FUZZ_SECONDS)
 
 run:
 	@sh scripts/deps.sh run
@@ -103,6 +127,6 @@ bench:
 	@sh bench/run.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/src/lockboxd.d $(BUILD)/src/lockbox.d

@@ -23,6 +23,43 @@
 
 static struct lb_app app;
 
+/* The access check's URI map: the file given, or the default. */
+static int
+load_uri_map(const struct lb_config *cfg, struct lb_uri_map *map)
+{
+	char err[256], *text;
+	FILE *fp;
+	size_t n;
+	int rc;
+
+	if (cfg->authz_map[0] == '\0') {
+		lb_uri_map_default(map);
+		return 0;
+	}
+	if ((fp = fopen(cfg->authz_map, "r")) == NULL) {
+		log_error("start", "msg=\"cannot read the URI map\" file=%s error=\"%s\"",
+		    cfg->authz_map, strerror(errno));
+		return LB_ERR_INVALID_VALUE;
+	}
+	if ((text = malloc(65536 + 1)) == NULL) {
+		fclose(fp);
+		return LB_ERR_NOMEM;
+	}
+	n = fread(text, 1, 65536 + 1, fp);
+	fclose(fp);
+	if (n > 65536) {
+		free(text);
+		log_error("start", "msg=\"URI map larger than 64 KiB\" file=%s", cfg->authz_map);
+		return LB_ERR_TOO_LARGE;
+	}
+	text[n] = '\0';
+	rc = lb_uri_map_parse(text, map, err, sizeof(err));
+	free(text);
+	if (rc != 0)
+		log_error("start", "msg=\"bad URI map\" file=%s error=\"%s\"", cfg->authz_map, err);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -75,6 +112,21 @@ main(int argc, char **argv)
 		log_error("start", "msg=\"bootstrap failed\" error=%s", lb_err_code(rc));
 		goto out;
 	}
+	if ((rc = load_uri_map(&cfg, &app.uri_map)) != 0)
+		goto out;
+	if ((rc = keys_open(cfg.data_dir, clock_now_ms(), &app.keys)) != 0) {
+		log_error("start", "msg=\"cannot open the signing keys\" dir=%s/keys error=%s",
+		    cfg.data_dir, lb_err_code(rc));
+		goto out;
+	}
+	if ((rc = live_new(&app.live)) != 0 ||
+	    (rc = cache_new(4096, sizeof(struct lb_grant_seen), &app.grant_cache)) != 0 ||
+	    (rc = cache_new(1024, sizeof(struct lb_actor), &app.token_cache)) != 0 ||
+	    (rc = app_live_load(&app, clock_now_ms())) != 0 ||
+	    (rc = auditq_start(app.store, &app.auditq)) != 0) {
+		log_error("start", "msg=\"cannot start the access check\" error=%s", lb_err_code(rc));
+		goto out;
+	}
 	if (app_sweeper_start(&app) != 0) {
 		log_error("start", "msg=\"cannot start the sweeper\"");
 		goto out;
@@ -91,6 +143,11 @@ main(int argc, char **argv)
 out:
 	http_stop(httpd);
 	app_sweeper_stop(&app);
+	auditq_stop(app.auditq);
+	cache_free(app.token_cache);
+	cache_free(app.grant_cache);
+	live_free(app.live);
+	keys_close(app.keys);
 	store_close(app.store);
 	if (status == 0)
 		log_info("stop", "msg=\"stopped cleanly\"");

@@ -223,3 +223,75 @@ app_request_commit(struct lb_tx *tx, const struct lb_request *r, int op,
 	json_decref(details);
 	return rc;
 }
+
+void
+app_request_committed(struct lb_app *app, const struct lb_request *r)
+{
+	struct lb_live_grant *g;
+
+	if (app->live == NULL)
+		return;
+	if (r->status != LB_ST_APPROVED) {
+		live_remove(app->live, r->id);
+		return;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		/* Fail closed: without the entry, the grant is refused. */
+		log_error("live", "msg=\"out of memory: grant not live\" request=%s", r->id);
+		return;
+	}
+	memcpy(g->rid, r->id, sizeof(g->rid));
+	memcpy(g->tenant, r->tenant, sizeof(g->tenant));
+	memcpy(g->requester, r->requester, sizeof(g->requester));
+	memcpy(g->workload, r->workload, sizeof(g->workload));
+	memcpy(g->resources, r->resources, sizeof(g->resources));
+	g->nresources = r->nresources;
+	g->starts_ms = r->access_starts_ms;
+	g->expires_ms = r->access_expires_ms;
+	if (live_put(app->live, g) != 0)
+		log_error("live", "msg=\"out of memory: grant not live\" request=%s", r->id);
+	free(g);
+}
+
+struct load_ctx {
+	struct lb_app *app;
+	int64_t last_ms;
+	char last_id[LB_REQID_MAX + 1];
+};
+
+static int
+load_one(void *ctx, const struct lb_request *r)
+{
+	struct load_ctx *l = ctx;
+	struct lb_request view = *r;
+
+	view.status = LB_ST_APPROVED;
+	app_request_committed(l->app, &view);
+	l->last_ms = r->created_ms;
+	memcpy(l->last_id, r->id, sizeof(l->last_id));
+	return 0;
+}
+
+int
+app_live_load(struct lb_app *app, int64_t now_ms)
+{
+	struct lb_request_filter f = { .status = LB_ST_APPROVED, .now_ms = now_ms };
+	struct lb_page pg = { .limit = 1000 };
+	struct load_ctx l = { .app = app };
+	struct lb_tx *tx = NULL;
+	bool more = true;
+	int rc = 0;
+
+	/* Every request approved as of now, a page at a time, newest first. */
+	for (int pages = 0; more && pages < 100000; pages++) {
+		if ((rc = store_begin(app->store, false, &tx)) != 0)
+			return rc;
+		rc = store_request_list(tx, &f, &pg, load_one, &l, &more);
+		store_rollback(tx);
+		if (rc != 0)
+			return rc;
+		pg.after_ms = l.last_ms;
+		memcpy(pg.after_id, l.last_id, sizeof(l.last_id));
+	}
+	return 0;
+}

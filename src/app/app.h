@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "audit/batch.h"
+#include "authz/authz.h"
 #include "core/core.h"
 #include "store/store.h"
 #include "sys/sys.h"
@@ -27,12 +29,29 @@ struct lb_metrics {
 	atomic_ullong audit_failures;
 	atomic_ullong sweeper_runs;
 	atomic_ullong sweeper_transitions;
+	atomic_ullong authz[2][LB_REF_COUNT];   /* [allowed?][reason] */
+	atomic_ullong authz_duration_bucket[12];
+	atomic_ullong authz_duration_sum_us;
+};
+
+/* A verified grant, as remembered by the grant cache. */
+struct lb_grant_seen {
+	char rid[LB_REQID_MAX + 1];
+	char tenant[LB_ID_MAX + 1];
+	char sub[LB_ID_MAX + 1];
+	int64_t exp_s;
 };
 
 struct lb_app {
 	struct lb_store *store;
 	const struct lb_config *cfg;
 	struct lb_metrics metrics;
+	struct lb_keyring *keys;
+	struct lb_live *live;
+	struct lb_auditq *auditq;
+	struct lb_uri_map uri_map;
+	struct lb_cache *grant_cache;   /* sha256(grant) -> struct lb_grant_seen */
+	struct lb_cache *token_cache;   /* sha256(API token) -> struct lb_actor */
 	atomic_bool stopping;
 	pthread_t sweeper;
 	bool sweeper_started;
@@ -61,6 +80,14 @@ int app_provider_settings_load(struct lb_tx *tx, struct lb_provider_settings *ou
 
 /* The JSON details an audit record of a request carries. */
 json_t *app_request_details(const struct lb_request *r, int op);
+
+/*
+ * After a request change has committed: keeps the live grants in step
+ * (approved: added; anything else: removed).
+ */
+void app_request_committed(struct lb_app *app, const struct lb_request *r);
+/* Loads every request approved as of now_ms into the live grants. */
+int app_live_load(struct lb_app *app, int64_t now_ms);
 
 /* On a new database with LOCKBOX_BOOTSTRAP_TOKEN set, creates `admin`. */
 int app_bootstrap(struct lb_app *app, const char *token);

@@ -58,6 +58,7 @@ sweep_one(struct lb_app *app, const char *id, int64_t now_ms)
 	rc = store_commit(tx);
 	tx = NULL;
 	if (rc == 0) {
+		app_request_committed(app, &r);
 		atomic_fetch_add(&app->metrics.decisions[op], 1);
 		log_info("sweep", "request=%s tenant=%s op=%s", r.id, r.tenant, lb_op_name(op));
 		return 1;

@@ -96,9 +96,26 @@ audit_rec_json(const struct lb_audit_rec *rec)
 int
 audit_append(struct lb_tx *tx, const struct lb_audit_event *ev)
 {
+	json_t *empty = ev->details ? NULL : json_object();
+	char *details = json_dumps(ev->details ? ev->details : empty,
+	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	int rc;
+
+	json_decref(empty);
+	if (details == NULL)
+		return LB_ERR_NOMEM;
+	rc = audit_append_text(tx, ev, details, NULL);
+	free(details);
+	return rc;
+}
+
+int
+audit_append_text(struct lb_tx *tx, const struct lb_audit_event *ev, const char *details,
+    struct lb_audit_head *head)
+{
 	struct lb_audit_rec rec;
 	unsigned char digest[crypto_hash_sha256_BYTES];
-	char *canon = NULL, *details = NULL;
+	char *canon = NULL;
 	int rc;
 
 	memset(&rec, 0, sizeof(rec));
@@ -115,17 +132,13 @@ audit_append(struct lb_tx *tx, const struct lb_audit_event *ev)
 	    (rc = copy(rec.client_ip, sizeof(rec.client_ip), ev->client_ip)) != 0)
 		goto out;
 	rec.time_ms = ev->time_ms;
-	json_t *empty = ev->details ? NULL : json_object();
-	details = json_dumps(ev->details ? ev->details : empty,
-	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	json_decref(empty);
-	if (details == NULL) {
-		rc = LB_ERR_NOMEM;
+	rec.details = (char *)(uintptr_t)details;
+	if (head != NULL && head->valid && strcmp(head->chain, rec.chain) == 0) {
+		rec.seq = head->seq;
+		memcpy(rec.prev_hash, head->hash, sizeof(rec.prev_hash));
+	} else if ((rc = store_audit_head(tx, rec.chain, &rec.seq, rec.prev_hash)) != 0) {
 		goto out;
 	}
-	rec.details = details;
-	if ((rc = store_audit_head(tx, rec.chain, &rec.seq, rec.prev_hash)) != 0)
-		goto out;
 	rec.seq++;
 	if ((canon = audit_canonical(&rec)) == NULL) {
 		rc = LB_ERR_NOMEM;
@@ -134,8 +147,13 @@ audit_append(struct lb_tx *tx, const struct lb_audit_event *ev)
 	crypto_hash_sha256(digest, (const unsigned char *)canon, strlen(canon));
 	sodium_bin2hex(rec.hash, sizeof(rec.hash), digest, sizeof(digest));
 	rc = store_audit_insert(tx, &rec);
+	if (rc == 0 && head != NULL) {
+		memcpy(head->chain, rec.chain, sizeof(head->chain));
+		head->seq = rec.seq;
+		memcpy(head->hash, rec.hash, sizeof(head->hash));
+		head->valid = true;
+	}
 out:
 	free(canon);
-	free(details);
 	return rc;
 }

@@ -38,6 +38,27 @@ struct lb_audit_event {
 int audit_append(struct lb_tx *tx, const struct lb_audit_event *ev);
 
 /*
+ * The head of one chain as a batch writer last left it, so appending many
+ * records to the same chain in one transaction reads the head once.
+ */
+struct lb_audit_head {
+	bool valid;
+	char chain[LB_ID_MAX + 1];
+	int64_t seq;
+	char hash[65];
+};
+
+/*
+ * As audit_append, with the details already as canonical JSON text (compact,
+ * sorted keys, ASCII).  `head`, when not NULL, caches the chain's head
+ * across calls in the same transaction; a record of another chain
+ * replaces it.  On failure the caller must roll back (the cache is then
+ * stale and must be reset).
+ */
+int audit_append_text(struct lb_tx *tx, const struct lb_audit_event *ev, const char *details,
+    struct lb_audit_head *head);
+
+/*
  * The canonical form of a record (every field but `hash`), as compact JSON
  * with sorted keys and ASCII-only escapes: the bytes the hash covers.
  * Returns a malloc'd string or NULL.  docs/audit-format.md has the layout.

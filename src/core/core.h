@@ -340,4 +340,68 @@ int lb_time_parse(const char *s, int64_t *out_ms);
  */
 int lb_duration_parse(const char *s, int *out_minutes);
 
+/* ------------------------------------------------------ the access check */
+
+/*
+ * The URI map: which URIs of the provider's content service are content
+ * (need a grant) and which are metadata (readable without one, still
+ * logged), and where in the URI the tenant, workload and resource path
+ * are.  A rule is a kind and a pattern of '/'-separated segments: literal
+ * segments, and the placeholders {tenant}, {workload} and {path}; {path}
+ * must be last and takes the rest (one or more segments).  A rule without
+ * {workload} has workload "" (any).  Example (the default map):
+ *   content  /content/{tenant}/{workload}/{path}
+ *   metadata /metadata/{tenant}/{workload}/{path}
+ */
+enum lb_uri_kind { LB_URI_CONTENT, LB_URI_METADATA };
+
+#define LB_URI_RULES_MAX   16
+#define LB_URI_PATTERN_MAX 200
+#define LB_URI_MAX         4096
+
+struct lb_uri_rule {
+	enum lb_uri_kind kind;
+	char pattern[LB_URI_PATTERN_MAX + 1];
+};
+
+struct lb_uri_map {
+	struct lb_uri_rule rules[LB_URI_RULES_MAX];
+	size_t n;
+};
+
+/* The default map above. */
+void lb_uri_map_default(struct lb_uri_map *out);
+/*
+ * Parses a map: one rule per line, "content PATTERN" or "metadata
+ * PATTERN", '#' comments and blank lines ignored.  invalid_value with a
+ * line number and reason in `err` on any malformed line or pattern.
+ */
+int lb_uri_map_parse(const char *text, struct lb_uri_map *out, char *err, size_t errlen);
+
+/* Where a URI points. */
+struct lb_uri_target {
+	enum lb_uri_kind kind;
+	char tenant[LB_ID_MAX + 1];
+	char workload[LB_WORKLOAD_MAX + 1];
+	char path[LB_RESOURCE_MAX + 1];         /* a valid resource path */
+};
+
+/*
+ * Resolves the raw request URI (as sent on the wire, query allowed and
+ * ignored) against the map, normalising once and strictly:
+ *  - the URI must start with '/', be at most LB_URI_MAX bytes, and hold no
+ *    control characters, no '\', no '#';
+ *  - percent-escapes are decoded once; an escape of '/', '\', '.', '%',
+ *    NUL or a control character, or a malformed escape, is refused
+ *    (so no encoded separator, dot or double encoding survives);
+ *  - empty segments ("//"), "." and ".." are refused, not resolved;
+ *  - literal segments match case-sensitively; the tenant must be a valid
+ *    tenant id (lowercase), the workload a valid workload, and the path a
+ *    valid resource path (lb_resource_valid).
+ * The first rule that matches wins.  Returns 0, LB_ERR_NOT_FOUND when no
+ * rule matches, LB_ERR_INVALID_VALUE for a refused (hostile or malformed)
+ * URI.  Output written only on success.
+ */
+int lb_uri_resolve(const struct lb_uri_map *m, const char *uri, struct lb_uri_target *out);
+
 #endif

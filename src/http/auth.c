@@ -15,24 +15,33 @@
 #include "audit/audit.h"
 #include "http/http.h"
 
+/*
+ * How long an authenticated token is remembered.  A revoke in this daemon
+ * clears the cache at once; the age limit bounds how long another node's
+ * revoke could go unseen.
+ */
+#define TOKEN_CACHE_MS 30000
+
 int
-auth_bearer(struct lb_ctx *c)
+auth_token(struct lb_app *app, const char *text, struct lb_actor *out)
 {
-	const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
 	struct lb_tx *tx = NULL;
 	struct lb_token tok;
 	struct lb_user u;
+	struct lb_actor a;
 	uint8_t hash[32], stored[32];
+	int64_t mono = clock_mono_ms();
 	int rc;
 
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
-		return http_fail(c, LB_ERR_UNAUTHENTICATED, "send Authorization: Bearer <token>");
-	h += 7;
-	if (!token_well_formed(h))
+	if (!token_well_formed(text))
 		return LB_ERR_UNAUTHENTICATED;
-	token_hash(h, hash);
-	if ((rc = store_begin(c->app->store, false, &tx)) != 0)
+	token_hash(text, hash);
+	if (app->token_cache != NULL && cache_get(app->token_cache, hash, &a, mono,
+	    TOKEN_CACHE_MS)) {
+		*out = a;
+		return 0;
+	}
+	if ((rc = store_begin(app->store, false, &tx)) != 0)
 		return rc;
 	rc = store_token_find(tx, hash, &tok, stored, &u);
 	store_rollback(tx);
@@ -42,11 +51,28 @@ auth_bearer(struct lb_ctx *c)
 		return rc;
 	if (sodium_memcmp(hash, stored, sizeof(hash)) != 0 || tok.revoked_ms != 0)
 		return LB_ERR_UNAUTHENTICATED;
-	memset(&c->actor, 0, sizeof(c->actor));
-	memcpy(c->actor.id, u.id, sizeof(u.id));
-	memcpy(c->actor.realm, u.realm, sizeof(u.realm));
-	c->actor.roles = u.roles;
-	c->actor.type = u.type;
+	memset(&a, 0, sizeof(a));
+	memcpy(a.id, u.id, sizeof(u.id));
+	memcpy(a.realm, u.realm, sizeof(u.realm));
+	a.roles = u.roles;
+	a.type = u.type;
+	if (app->token_cache != NULL)
+		cache_put(app->token_cache, hash, &a, mono);
+	*out = a;
+	return 0;
+}
+
+int
+auth_bearer(struct lb_ctx *c)
+{
+	const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	int rc;
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return http_fail(c, LB_ERR_UNAUTHENTICATED, "send Authorization: Bearer <token>");
+	if ((rc = auth_token(c->app, h + 7, &c->actor)) != 0)
+		return rc;
 	c->authed = true;
 	return 0;
 }

@@ -115,6 +115,47 @@ h_metrics(struct lb_ctx *c)
 	    "# TYPE lockbox_sweeper_transitions_total counter\n"
 	    "lockbox_sweeper_transitions_total %llu\n",
 	    (unsigned long long)atomic_load(&m->sweeper_transitions));
+	put(&t, "# HELP lockbox_authz_decisions_total Access check decisions by result and reason.\n"
+	    "# TYPE lockbox_authz_decisions_total counter\n");
+	for (int a = 0; a < 2; a++)
+		for (int r = 0; r < LB_REF_COUNT; r++) {
+			unsigned long long v = atomic_load(&m->authz[a][r]);
+			if (v != 0 || (a == 1 && r == 0) || (a == 0 && r == LB_REF_AUDIT))
+				put(&t, "lockbox_authz_decisions_total{result=\"%s\",reason=\"%s\"} %llu\n",
+				    a ? "allowed" : "denied", r ? lb_refusal_name((enum lb_refusal)r) : "none", v);
+		}
+	static const char *const ale[] = { "0.0001", "0.00025", "0.0005", "0.001", "0.0025",
+		"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "+Inf" };
+	put(&t, "# HELP lockbox_authz_duration_seconds Time to decide and durably record an access.\n"
+	    "# TYPE lockbox_authz_duration_seconds histogram\n");
+	cum = 0;
+	for (int i = 0; i < 12; i++) {
+		cum += atomic_load(&m->authz_duration_bucket[i]);
+		put(&t, "lockbox_authz_duration_seconds_bucket{le=\"%s\"} %llu\n", ale[i], cum);
+	}
+	put(&t, "lockbox_authz_duration_seconds_sum %.6f\nlockbox_authz_duration_seconds_count %llu\n",
+	    (double)atomic_load(&m->authz_duration_sum_us) / 1e6, cum);
+	if (c->app->auditq != NULL) {
+		static const char *const ble[LB_AUDITQ_BUCKETS] = { "1", "4", "16", "64", "256", "+Inf" };
+		const struct lb_auditq_stats *qs = auditq_stats(c->app->auditq);
+		put(&t, "# HELP lockbox_audit_batch_size Access records per group commit.\n"
+		    "# TYPE lockbox_audit_batch_size histogram\n");
+		cum = 0;
+		for (int i = 0; i < LB_AUDITQ_BUCKETS; i++) {
+			cum += atomic_load(&qs->size_bucket[i]);
+			put(&t, "lockbox_audit_batch_size_bucket{le=\"%s\"} %llu\n", ble[i], cum);
+		}
+		put(&t, "lockbox_audit_batch_size_sum %llu\nlockbox_audit_batch_size_count %llu\n",
+		    (unsigned long long)atomic_load(&qs->records), cum);
+		put(&t, "# HELP lockbox_audit_batch_failures_total Group commits that failed "
+		    "(their accesses were refused).\n# TYPE lockbox_audit_batch_failures_total counter\n"
+		    "lockbox_audit_batch_failures_total %llu\n",
+		    (unsigned long long)atomic_load(&qs->failed_batches));
+	}
+	if (c->app->live != NULL)
+		put(&t, "# HELP lockbox_live_grants Approved access windows open now.\n"
+		    "# TYPE lockbox_live_grants gauge\nlockbox_live_grants %zu\n",
+		    live_count(c->app->live, c->now_ms));
 	if ((rc = store_begin(c->app->store, false, &tx)) == 0) {
 		rc = store_request_count(tx, c->now_ms, counts);
 		store_rollback(tx);

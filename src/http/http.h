@@ -42,6 +42,7 @@ struct lb_ctx {
 	json_t *resp;                   /* owned; sent as JSON */
 	char *resp_text;                /* owned; sent as text (e.g. /metrics) */
 	const char *resp_type;
+	const char *resp_reason;        /* X-Lockbox-Reason on access checks */
 	char errmsg[256];               /* detail for the error answer */
 };
 
@@ -88,6 +89,12 @@ int http_query(struct lb_ctx *c, const char *key, char *buf, size_t cap);
 
 /* ----------------------------------------------------------------- auth.c */
 
+/*
+ * The principal an API token belongs to: shape check, SHA-256, a cache of
+ * recent answers, else a lookup by hash compared again in constant time.
+ * unauthenticated for unknown, revoked or malformed tokens.
+ */
+int auth_token(struct lb_app *app, const char *text, struct lb_actor *out);
 /* Authenticates the bearer token into c->actor. */
 int auth_bearer(struct lb_ctx *c);
 /* True when the caller holds any of `roles` in the provider realm. */
@@ -155,6 +162,12 @@ int h_request_approve(struct lb_ctx *c);
 int h_request_deny(struct lb_ctx *c);
 int h_request_revoke(struct lb_ctx *c);
 int h_request_cancel(struct lb_ctx *c);
+
+int h_request_grant(struct lb_ctx *c);
+int h_authz_get(struct lb_ctx *c);
+int h_authz_post(struct lb_ctx *c);
+int h_jwks(struct lb_ctx *c);
+int h_keys_rotate(struct lb_ctx *c);
 
 int h_healthz(struct lb_ctx *c);
 int h_readyz(struct lb_ctx *c);

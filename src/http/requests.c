@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "http/http.h"
 
 #define REQ_READERS_PROVIDER (LB_ROLE_PROVIDER_ADMIN | LB_ROLE_SUPPORT_MANAGER | \
@@ -210,23 +212,54 @@ load_request(struct lb_ctx *c, struct lb_tx *tx, struct lb_tenant *t,
 	return app_settings_load(tx, t->id, s);
 }
 
+struct receipt_ctx {
+	json_t *resources;
+	int64_t allowed, refused;
+};
+
+static int
+each_receipt(void *ctx, const struct lb_receipt *rc)
+{
+	struct receipt_ctx *x = ctx;
+
+	x->allowed += rc->allowed;
+	x->refused += rc->refused;
+	json_array_append_new(x->resources, json_pack("{s:s, s:I, s:I, s:o, s:o}",
+	    "resource", rc->resource, "allowed", (json_int_t)rc->allowed,
+	    "refused", (json_int_t)rc->refused, "first_at", json_time(rc->first_ms),
+	    "last_at", json_time(rc->last_ms)));
+	return 0;
+}
+
 int
 h_request_get(struct lb_ctx *c)
 {
 	struct lb_tenant t;
 	struct lb_settings s;
 	struct lb_request *r = calloc(1, sizeof(*r));
+	struct receipt_ctx x = { .resources = json_array() };
 	struct lb_tx *tx = NULL;
 	int rc;
 
-	if (r == NULL)
+	if (r == NULL) {
+		json_decref(x.resources);
 		return LB_ERR_NOMEM;
+	}
 	if ((rc = store_begin(c->app->store, false, &tx)) == 0) {
 		rc = load_request(c, tx, &t, &s, r);
+		if (rc == 0)
+			rc = store_receipt_list(tx, r->id, 0, each_receipt, &x);
 		store_rollback(tx);
 	}
-	if (rc == 0)
-		rc = http_reply(c, 200, json_request(r, &s, t.cloud, c->now_ms));
+	if (rc == 0) {
+		json_t *o = json_request(r, &s, t.cloud, c->now_ms);
+		if (o != NULL)
+			json_object_set_new(o, "access_receipt", json_pack("{s:I, s:I, s:O}",
+			    "allowed", (json_int_t)x.allowed, "refused", (json_int_t)x.refused,
+			    "resources", x.resources));
+		rc = http_reply(c, 200, o);
+	}
+	json_decref(x.resources);
 	free(r);
 	return rc;
 }
@@ -274,6 +307,7 @@ decide(struct lb_ctx *c, enum lb_decision_kind kind)
 	rc = store_commit(tx);
 	tx = NULL;
 	if (rc == 0) {
+		app_request_committed(c->app, r);
 		atomic_fetch_add(&c->app->metrics.decisions[op], 1);
 		rc = http_reply(c, 200, json_request(r, &s, t.cloud, c->now_ms));
 	}
@@ -308,4 +342,79 @@ int
 h_request_cancel(struct lb_ctx *c)
 {
 	return decide(c, LB_DEC_CANCEL);
+}
+
+int
+h_request_grant(struct lb_ctx *c)
+{
+	struct lb_tenant t;
+	struct lb_settings s;
+	struct lb_request *r = calloc(1, sizeof(*r));
+	struct lb_grant_claims *g = calloc(1, sizeof(*g));
+	struct lb_tx *tx = NULL;
+	json_t *claims = NULL, *d = NULL, *res = NULL;
+	char *token = NULL, kid[LB_KID_MAX + 1] = "";
+	int rc;
+
+	if (r == NULL || g == NULL) {
+		rc = LB_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = store_begin(c->app->store, true, &tx)) != 0 ||
+	    (rc = load_request(c, tx, &t, &s, r)) != 0)
+		goto out;
+	if (!auth_provider(c, LB_ROLE_SUPPORT_ENGINEER) || strcmp(r->requester, c->actor.id) != 0) {
+		rc = http_fail(c, LB_ERR_FORBIDDEN, "only the requester may fetch the grant");
+		goto out;
+	}
+	if (lb_request_status_at(r, c->now_ms) != LB_ST_APPROVED) {
+		rc = http_fail(c, LB_ERR_INVALID_STATE, "the request is not approved (status %s)",
+		    lb_status_name(lb_request_status_at(r, c->now_ms)));
+		goto out;
+	}
+	memcpy(g->rid, r->id, sizeof(g->rid));
+	memcpy(g->tenant, r->tenant, sizeof(g->tenant));
+	memcpy(g->sub, r->requester, sizeof(g->sub));
+	memcpy(g->workload, r->workload, sizeof(g->workload));
+	memcpy(g->resources, r->resources, sizeof(g->resources));
+	g->nresources = r->nresources;
+	g->nbf_s = r->access_starts_ms / 1000;
+	g->exp_s = (r->access_expires_ms + 999) / 1000;
+	g->iat_s = c->now_ms / 1000;
+	ids_new("gnt", g->jti, sizeof(g->jti));
+	if ((claims = grant_claims_json(g)) == NULL) {
+		rc = LB_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = jws_sign(c->app->keys, claims, &token)) != 0 ||
+	    (rc = keys_current_kid(c->app->keys, kid)) != 0)
+		goto out;
+	/* The record names the grant by its jti; the token itself is never stored. */
+	d = json_pack("{s:s, s:s, s:s, s:o}", "request_id", r->id, "jti", g->jti, "kid", kid,
+	    "expires_at", json_time(r->access_expires_ms));
+	if ((rc = http_audit(c, tx, r->tenant, "CustomerLockboxAccess", "IssueGrant", r->id, d)) != 0)
+		goto out;
+	if ((rc = store_commit(tx)) != 0) {
+		tx = NULL;
+		goto out;
+	}
+	tx = NULL;
+	res = json_array();
+	for (size_t i = 0; i < r->nresources; i++)
+		json_array_append_new(res, json_string(r->resources[i]));
+	rc = http_reply(c, 200, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "token", token,
+	    "request_id", r->id, "tenant", r->tenant, "workload", r->workload, "resources", res,
+	    "not_before", json_time(r->access_starts_ms),
+	    "expires_at", json_time(r->access_expires_ms)));
+out:
+	store_rollback(tx);
+	if (token != NULL) {
+		sodium_memzero(token, strlen(token));
+		free(token);
+	}
+	json_decref(claims);
+	json_decref(d);
+	free(r);
+	free(g);
+	return rc;
 }

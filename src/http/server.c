@@ -55,7 +55,12 @@ static const struct route routes[] = {
 	{ "POST", "/v1/tenants/{}/requests/{}/deny", h_request_deny, true },
 	{ "POST", "/v1/tenants/{}/requests/{}/revoke", h_request_revoke, true },
 	{ "POST", "/v1/tenants/{}/requests/{}/cancel", h_request_cancel, true },
+	{ "GET", "/v1/tenants/{}/requests/{}/grant", h_request_grant, true },
 	{ "GET", "/v1/requests", h_request_list_all, true },
+	{ "GET", "/v1/authz", h_authz_get, false },
+	{ "POST", "/v1/authz", h_authz_post, true },
+	{ "GET", "/.well-known/jwks.json", h_jwks, false },
+	{ "POST", "/v1/keys/rotate", h_keys_rotate, true },
 };
 
 /* Per-connection state while a body arrives. */
@@ -179,6 +184,8 @@ send_answer(struct lb_ctx *c)
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (c->resp_reason != NULL && c->resp_reason[0] != '\0')
+		MHD_add_response_header(resp, "X-Lockbox-Reason", c->resp_reason);
 	ret = MHD_queue_response(c->conn, (unsigned)c->status, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -327,6 +327,9 @@ h_token_revoke(struct lb_ctx *c)
 		goto out;
 	rc = store_commit(tx);
 	tx = NULL;
+	/* After the commit, before the answer: no cached sign-in outlives it. */
+	if (rc == 0 && c->app->token_cache != NULL)
+		cache_clear(c->app->token_cache);
 	if (rc == 0)
 		rc = http_reply(c, 200, json_incref(d));
 out:

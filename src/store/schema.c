@@ -176,8 +176,27 @@ static const char *const v1[] = {
 	NULL,
 };
 
+/*
+ * Version 2: access receipts, what was done under each request.  One row
+ * per (request, resource) counts allowed and refused decisions, updated in
+ * the same transaction as the decisions' audit records.  The upsert syntax
+ * (ON CONFLICT ... DO UPDATE) is shared by SQLite >= 3.24 and PostgreSQL.
+ */
+static const char *const v2[] = {
+	"CREATE TABLE access_receipts ("
+	" request_id TEXT NOT NULL,"
+	" resource TEXT NOT NULL,"
+	" allowed BIGINT NOT NULL,"
+	" refused BIGINT NOT NULL,"
+	" first_ms BIGINT NOT NULL,"
+	" last_ms BIGINT NOT NULL,"
+	" PRIMARY KEY (request_id, resource))",
+	NULL,
+};
+
 const struct lb_store_migration lb_store_migrations[] = {
 	{ 1, "initial schema", v1 },
+	{ 2, "access receipts", v2 },
 };
 
 const size_t lb_store_nmigrations =

@@ -868,4 +868,6 @@ const struct lb_store_ops lb_sqlite_ops = {
 	.outbox_due = sq_outbox_due,
 	.outbox_update = sq_outbox_update,
 	.outbox_list = sq_outbox_list,
+	.receipt_add = sq_receipt_add,
+	.receipt_list = sq_receipt_list,
 };

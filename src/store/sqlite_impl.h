@@ -193,6 +193,10 @@ int sq_outbox_insert(struct lb_tx *tx, const struct lb_outbox_row *row);
 int sq_outbox_due(struct lb_tx *tx, int64_t now_ms, size_t limit,
     int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx);
 int sq_outbox_update(struct lb_tx *tx, const struct lb_outbox_row *row);
+int sq_receipt_add(struct lb_tx *tx, const char *request_id, const char *resource,
+    bool allowed, int64_t at_ms);
+int sq_receipt_list(struct lb_tx *tx, const char *request_id, size_t limit,
+    int (*each)(void *ctx, const struct lb_receipt *r), void *ctx);
 int sq_outbox_list(struct lb_tx *tx, const char *tenant, const struct lb_page *pg,
     int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx, bool *more);
 

@@ -342,3 +342,69 @@ out:
 	sq_keys_free(&k);
 	return err;
 }
+
+/* ------------------------------------------------------- access receipts */
+
+int
+sq_receipt_add(struct lb_tx *base, const char *request_id, const char *resource,
+    bool allowed, int64_t at_ms)
+{
+	struct sq_q q = { 0 };
+	int err;
+
+	SQ_TRY(sq_prepare(sq_tx(base), "INSERT INTO access_receipts (request_id, resource,"
+	    " allowed, refused, first_ms, last_ms) VALUES (:rid, :res, :a, :r, :at, :at)"
+	    " ON CONFLICT (request_id, resource) DO UPDATE SET"
+	    " allowed = access_receipts.allowed + excluded.allowed,"
+	    " refused = access_receipts.refused + excluded.refused,"
+	    " last_ms = excluded.last_ms", &q));
+	SQ_TRY(sq_bind_text(&q, ":rid", request_id, LB_REQID_MAX + 1));
+	SQ_TRY(sq_bind_text(&q, ":res", resource, LB_RESOURCE_MAX + 1));
+	SQ_TRY(sq_bind_i64(&q, ":a", allowed ? 1 : 0));
+	SQ_TRY(sq_bind_i64(&q, ":r", allowed ? 0 : 1));
+	SQ_TRY(sq_bind_i64(&q, ":at", at_ms));
+	SQ_TRY(sq_exec(&q));
+out:
+	sq_finish(&q);
+	return err;
+}
+
+int
+sq_receipt_list(struct lb_tx *base, const char *request_id, size_t limit,
+    int (*each)(void *ctx, const struct lb_receipt *r), void *ctx)
+{
+	struct sq_q q = { 0 };
+	struct lb_receipt *rows = NULL;
+	size_t n = 0;
+	int err, rc;
+
+	if ((rows = calloc(limit, sizeof(*rows))) == NULL)
+		return LB_ERR_NOMEM;
+	SQ_TRY(sq_prepare(sq_tx(base), "SELECT resource, allowed, refused, first_ms, last_ms"
+	    " FROM access_receipts WHERE request_id = :rid ORDER BY resource LIMIT :lim", &q));
+	SQ_TRY(sq_bind_text(&q, ":rid", request_id, LB_REQID_MAX + 1));
+	SQ_TRY(sq_bind_i64(&q, ":lim", (int64_t)limit));
+	while (n < limit && (rc = sq_step(&q)) == 1) {
+		struct lb_receipt *r = &rows[n];
+		memcpy(r->request_id, request_id, strlen(request_id) + 1);
+		SQ_TRY(sq_col_text(&q, 0, r->resource, sizeof(r->resource)));
+		r->allowed = sq_col_i64(&q, 1);
+		r->refused = sq_col_i64(&q, 2);
+		r->first_ms = sq_col_i64(&q, 3);
+		r->last_ms = sq_col_i64(&q, 4);
+		n++;
+	}
+	if (n < limit && rc < 0) {
+		err = rc;
+		goto out;
+	}
+	sq_finish(&q);
+	/* Call back only after the statement is released (see the file comment). */
+	for (size_t i = 0; i < n; i++)
+		if ((err = each(ctx, &rows[i])) != 0)
+			goto out;
+out:
+	sq_finish(&q);
+	free(rows);
+	return err;
+}

@@ -443,6 +443,28 @@ store_audit_scan(struct lb_tx *tx, const char *chain, int64_t from_seq, size_t l
 	return tx->ops->audit_scan(tx, chain, from_seq, limit, each, ctx);
 }
 
+/* ------------------------------------------------------- access receipts */
+
+int
+store_receipt_add(struct lb_tx *tx, const char *request_id, const char *resource,
+    bool allowed, int64_t at_ms)
+{
+	if (wr(tx) != 0 || request_id == NULL || resource == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->receipt_add(tx, request_id, resource, allowed, at_ms);
+}
+
+int
+store_receipt_list(struct lb_tx *tx, const char *request_id, size_t limit,
+    int (*each)(void *ctx, const struct lb_receipt *r), void *ctx)
+{
+	if (rd(tx) != 0 || request_id == NULL || each == NULL)
+		return LB_ERR_INTERNAL;
+	if (limit > LB_STORE_LIMIT_MAX)
+		return LB_ERR_INVALID_VALUE;
+	return tx->ops->receipt_list(tx, request_id, limit ? limit : 1000, each, ctx);
+}
+
 /* --------------------------------------------------------------- outbox */
 
 int

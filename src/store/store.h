@@ -209,6 +209,25 @@ int store_audit_insert(struct lb_tx *tx, const struct lb_audit_rec *rec);
 int store_audit_scan(struct lb_tx *tx, const char *chain, int64_t from_seq, size_t limit,
     int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx);
 
+/* --------------------------------------------------------- access receipts */
+
+/* What was done under one request, per resource path (SPEC: access receipt). */
+struct lb_receipt {
+	char request_id[LB_REQID_MAX + 1];
+	char resource[LB_RESOURCE_MAX + 1];
+	int64_t allowed;
+	int64_t refused;
+	int64_t first_ms;
+	int64_t last_ms;
+};
+
+/* Counts one access decision (allowed or refused) at at_ms. */
+int store_receipt_add(struct lb_tx *tx, const char *request_id, const char *resource,
+    bool allowed, int64_t at_ms);
+/* The request's receipts ordered by resource; at most `limit` (0: 1000). */
+int store_receipt_list(struct lb_tx *tx, const char *request_id, size_t limit,
+    int (*each)(void *ctx, const struct lb_receipt *r), void *ctx);
+
 /* ----------------------------------------------------------------- outbox */
 
 struct lb_outbox_row {

@@ -106,6 +106,11 @@ struct lb_store_ops {
 	int (*audit_scan)(struct lb_tx *tx, const char *chain, int64_t from_seq, size_t limit,
 	    int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx);
 
+	int (*receipt_add)(struct lb_tx *tx, const char *request_id, const char *resource,
+	    bool allowed, int64_t at_ms);
+	int (*receipt_list)(struct lb_tx *tx, const char *request_id, size_t limit,
+	    int (*each)(void *ctx, const struct lb_receipt *r), void *ctx);
+
 	int (*outbox_insert)(struct lb_tx *tx, const struct lb_outbox_row *row);
 	int (*outbox_due)(struct lb_tx *tx, int64_t now_ms, size_t limit,
 	    int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx);

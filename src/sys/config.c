@@ -45,6 +45,9 @@ static const struct opt opts[] = {
 	  "sender address of notification email" },
 	{ "webhook-url", OPT_STR, S(webhook_url), 0, 0, "",
 	  "provider-wide webhook receiving every event (and alerts)" },
+	{ "authz-map", OPT_STR, S(authz_map), 0, 0, "",
+	  "URI map FILE for the access check (default: /content/{tenant}/{workload}/{path}, "
+	  "/metadata/{tenant}/{workload}/{path})" },
 	{ "threads", OPT_LONG, L(threads), 1, 256, "8",
 	  "HTTP worker threads" },
 	{ "sweep-interval-ms", OPT_LONG, L(sweep_interval_ms), 10, 60000, "1000",

@@ -27,6 +27,7 @@ struct lb_config {
 	char mail_from[LB_EMAIL_MAX + 1];
 	char webhook_url[LB_URL_MAX];   /* provider-wide webhook */
 	char test_clock[LB_PATH_MAX];
+	char authz_map[LB_PATH_MAX];
 	char log_level[16];
 	char config_file[LB_PATH_MAX];
 	long threads;

@@ -392,3 +392,42 @@ def test_duplicate_ids():
     u = W.create_user("fabrikam", "tk", ["reader"])
     check(u["realm"] == "fabrikam", "user %s" % short(u))
     W.create_user("contoso", "tk", ["reader"])
+
+
+def test_keep_alive_connection():
+    """Answers on one persistent connection stay in step with the calls,
+    errors included."""
+    import http.client
+    import json as _json
+    ids = [W.create_request()["id"] for _ in range(3)]
+    conn = http.client.HTTPConnection("127.0.0.1", W.d.port, timeout=10)
+    auth = {"Authorization": "Bearer " + W.tok("ga1"),
+            "Content-Type": "application/json"}
+    seq = []
+    for rid in ids:
+        seq += [("GET", R + "/" + rid, None, 200, rid),
+                ("POST", R + "/" + rid + "/approve", b'{"comment":', 400,
+                 "malformed_json"),
+                ("GET", R + "/req_nosuch", None, 404, "not_found"),
+                ("POST", R + "/" + rid + "/deny", b'{"comment":"no"}', 200,
+                 rid),
+                ("POST", R + "/" + rid + "/deny", b'{}', 409, "invalid_state")]
+    try:
+        for method, path, body, status, mark in seq:
+            try:
+                conn.request(method, path, body=body, headers=auth)
+                r = conn.getresponse()
+                text = r.read()
+            except (http.client.HTTPException, OSError) as e:
+                raise AssertionError("%s %s on a kept-alive connection: %r"
+                                     % (method, path, e))
+            check(r.status == status and mark in text.decode(),
+                  "%s %s -> %s %s, expected %s with %s"
+                  % (method, path, r.status, text[:200], status, mark))
+            if (r.getheader("Connection") or "").lower() == "close":
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", W.d.port,
+                                                  timeout=10)
+            _json.loads(text)
+    finally:
+        conn.close()

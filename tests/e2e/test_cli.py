@@ -325,3 +325,18 @@ def test_tables_are_terminal_safe():
         check(not any(x.startswith("Injected") for x in out.splitlines()),
               "%s lets the text start a new line: %r" % (" ".join(cmd),
                                                         out[:300]))
+
+
+def test_exit_8_when_storage_is_unavailable():
+    import sqlite3
+    con = sqlite3.connect(D.db_path, timeout=5.0, isolation_level=None)
+    try:
+        con.execute("BEGIN EXCLUSIVE")
+        _, err = run(["cases", "open", "--title", "during the lock"],
+                     who="ga1", want=8)
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    check_err(err, "unavailable", 503)
+    titles = [c["title"] for c in items(js(["cases", "list"], who="ga1"))]
+    check("during the lock" not in titles, "the refused case was stored")

@@ -344,6 +344,28 @@ def test_gcc_high_needs_two_different_approvers():
     check(c["status"] == "denied", "status %r" % c["status"])
 
 
+def test_gcc_high_needs_two_approvers_designated():
+    W.create_tenant("govtwo", plan="M365_G5", cloud="gcc_high")
+    W.tenant_users("govtwo", {"ga1": ["global_admin"],
+                              "ap1": ["lockbox_approver"]})
+    _refused({"enabled": True, "approvers": ["ga1"]}, 422, "invalid_stages",
+             tenant="govtwo")
+    W.enable("govtwo", approvers=["ga1", "ap1"])
+    _refused({"approvers": ["ga1"]}, 422, "invalid_stages", tenant="govtwo")
+
+
+def test_approvers_are_checked_at_decision_time():
+    r = W.create_request()
+    W.set_settings("contoso", approvers=["ga1"])
+    try:
+        W.decide("contoso", r["id"], "approve", "ap1", status=403,
+                 code="not_designated_approver")
+    finally:
+        W.set_settings("contoso", approvers=["ga1", "ap1"])
+    a = W.decide("contoso", r["id"], "approve", "ap1")
+    check(a["status"] == "approved", "status %r" % a["status"])
+
+
 def test_default_stages_by_cloud():
     s = expect(W.call("GET", "/v1/tenants/contoso/lockbox/settings", "ga1"), 200)
     st = s.get("approval_stages")

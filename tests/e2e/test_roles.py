@@ -159,6 +159,11 @@ ROUTES = [
      {"comment": "done"}, {"ga1", "ap1"}, 200, True, {"eng2": EITHER}),
     ("request_cancel", "POST", lambda: RQ + fresh_pending() + "/cancel",
      {}, {"eng1"}, 200, True, {"eng2": EITHER}),
+    # docs/api.md "Enforcement: grants and the access check"
+    ("request_grant", "GET", lambda: RQ + fresh_approved() + "/grant", None,
+     {"eng1"}, 200, True, {"eng2": EITHER}),
+    ("keys_rotate", "POST", "/v1/keys/rotate", {}, {"admin"}, (200, 201),
+     False, {}),
 ]
 
 
@@ -308,3 +313,114 @@ def test_tenants_see_only_their_own_requests():
     t = expect(W.call("GET", "/v1/tenants?page_size=1000", "admin"), 200)
     check({"contoso", "fabrikam"} <= {x["id"] for x in t["items"]},
           "tenant list %s" % short(t))
+
+
+def test_same_id_in_another_realm_is_another_principal():
+    # A provider user and a fabrikam user share the id of a contoso approver.
+    W.create_user("contoso", "ga7", ["global_admin"])
+    W.create_user("provider", "ga7", ["support_manager", "provider_admin"])
+    W.create_user("fabrikam", "ga7", ["global_admin"])
+    W.set_settings("contoso", approvers=["ga1", "ap1", "ga7"])
+    try:
+        rid = W.create_request()["id"]
+        expect(W.call("POST", RQ + rid + "/approve", "provider/ga7", {}), 403)
+        expect(W.call("POST", RQ + rid + "/approve", "fabrikam/ga7", {}), 404,
+               "not_found")
+        g = W.get_request("contoso", rid)
+        check(g["status"] == "pending" and g["decisions"] == [],
+              "a namesake decided: %s" % short(g))
+        a = expect(W.call("POST", RQ + rid + "/approve", "contoso/ga7", {}),
+                   200)
+        check(a["decisions"][0]["realm"] == "contoso",
+              "decision %s" % short(a["decisions"]))
+    finally:
+        W.set_settings("contoso", approvers=["ga1", "ap1"])
+
+
+def test_query_parameters_do_not_cross_tenants():
+    f = W.create_request("fabrikam")["id"]
+    for path in ("/v1/tenants/contoso/requests?tenant=fabrikam",
+                 "/v1/tenants/contoso/requests?tenant=fabrikam&status=pending"):
+        r = W.call("GET", path, "ga1")
+        if r.status == 200:
+            check(f not in {x["id"] for x in r.body["items"]},
+                  "%s lists fabrikam's request" % path)
+        else:
+            expect(r, 400)
+    expect(W.call("GET", "/v1/requests?tenant=fabrikam", "ga1"), 403)
+    ids = {x["id"] for x in W.list_all("/v1/requests?tenant=contoso",
+                                       who="mgr1", page_size=1000)}
+    check(f not in ids, "/v1/requests?tenant=contoso lists fabrikam's")
+
+
+AUTHZ_RESOURCE = "mailbox/alice@contoso.example"   # harness.DEFAULT_RESOURCES
+
+
+def test_route_jwks():
+    for tok in (None, SHARED["bad"], W.tok("admin"),
+                W.tok("rd1", "fabrikam")):
+        r = W.c.call("GET", "/.well-known/jwks.json", token=tok)
+        check(r.status == 200 and isinstance(r.body, dict)
+              and isinstance(r.body.get("keys"), list) and r.body["keys"],
+              "GET /.well-known/jwks.json (token %s): %s"
+              % ("none" if tok is None else "set", r))
+        for k in r.body["keys"]:
+            check(k.get("kty") == "OKP" and k.get("crv") == "Ed25519"
+                  and k.get("kid") and k.get("x") and "d" not in k,
+                  "jwks key %s" % short(k))
+
+
+def _grant():
+    rid = fresh_approved()
+    g = expect(W.call("GET", RQ + rid + "/grant", "eng1"), 200)
+    check(isinstance(g.get("token"), str) and g["token"].count(".") == 2,
+          "grant %s is not a compact JWS" % short(g))
+    return g["token"]
+
+
+def _authz_expected(subj):
+    if subj in ANON:
+        return 401
+    return 200 if subj == "gw1" else 403
+
+
+def test_route_authz_post():
+    grant = _grant()
+    bad = []
+    for subj in SUBJECTS:
+        want = _authz_expected(subj)
+        r = W.c.call("POST", "/v1/authz", token=token_of(subj),
+                     body={"token": grant, "tenant": "contoso",
+                           "resource": AUTHZ_RESOURCE, "action": "read"})
+        good = r.status == want
+        if good and want == 200:
+            good = isinstance(r.body, dict) and r.body.get("decision") == "allow"
+        elif good and want == 403:
+            good = error_code(r) == "forbidden"
+        if not good:
+            bad.append("%s: -> %s %s (expected %s)" % (subj, r.status,
+                                                      short(r.body, 100), want))
+    check(not bad, "%d of %d wrong: %s" % (len(bad), len(SUBJECTS),
+                                            "; ".join(bad)))
+
+
+def test_route_authz_get():
+    grant = _grant()
+    bad = []
+    for subj in SUBJECTS:
+        want = _authz_expected(subj)
+        hdrs = {"Authorization": "Bearer " + grant,
+                "X-Original-URI": "/content/contoso/exchange/"
+                + AUTHZ_RESOURCE,
+                "X-Original-Method": "GET"}
+        if token_of(subj) is not None:
+            hdrs["X-Lockbox-Gateway-Token"] = token_of(subj)
+        r = W.c.call("GET", "/v1/authz", headers=hdrs)
+        good = r.status == want
+        if good and want == 200:
+            good = isinstance(r.body, dict) and r.body.get("decision") == "allow"
+        if not good:
+            bad.append("%s: -> %s %s (expected %s)" % (subj, r.status,
+                                                      short(r.body, 100), want))
+    check(not bad, "%d of %d wrong: %s" % (len(bad), len(SUBJECTS),
+                                            "; ".join(bad)))
