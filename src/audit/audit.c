@@ -74,6 +74,40 @@ rec_object(const struct lb_audit_rec *rec, bool with_hash)
 	return o;
 }
 
+/*
+ * jansson writes the \u escapes of control characters with uppercase hex;
+ * RFC 8785 (and JSON.stringify, and Python's json) use lowercase.  Walks
+ * the escapes of a dumped JSON text and lowercases their hex digits, so
+ * the text is exactly the JCS form.  Backslashes occur in JSON text only
+ * as escapes, so the walk cannot misread data.
+ */
+static void
+jcs_lower_escapes(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s != '\\')
+			continue;
+		s++;
+		if (*s == 'u') {
+			for (int i = 1; i <= 4 && s[i] != '\0'; i++)
+				if (s[i] >= 'A' && s[i] <= 'F')
+					s[i] = (char)(s[i] - 'A' + 'a');
+		} else if (*s == '\0') {
+			return;
+		}
+	}
+}
+
+char *
+audit_json_canonical(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	if (s != NULL)
+		jcs_lower_escapes(s);
+	return s;
+}
+
 char *
 audit_canonical(const struct lb_audit_rec *rec)
 {
@@ -82,7 +116,7 @@ audit_canonical(const struct lb_audit_rec *rec)
 
 	if (o == NULL)
 		return NULL;
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	s = audit_json_canonical(o);
 	json_decref(o);
 	return s;
 }
@@ -97,8 +131,7 @@ int
 audit_append(struct lb_tx *tx, const struct lb_audit_event *ev)
 {
 	json_t *empty = ev->details ? NULL : json_object();
-	char *details = json_dumps(ev->details ? ev->details : empty,
-	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	char *details = audit_json_canonical(ev->details ? ev->details : empty);
 	int rc;
 
 	json_decref(empty);

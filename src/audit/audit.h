@@ -59,11 +59,17 @@ int audit_append_text(struct lb_tx *tx, const struct lb_audit_event *ev, const c
     struct lb_audit_head *head);
 
 /*
- * The canonical form of a record (every field but `hash`), as compact JSON
- * with sorted keys and ASCII-only escapes: the bytes the hash covers.
+ * The canonical form of a record (every field but `hash`) as RFC 8785
+ * (JCS): the bytes the hash covers.
  * Returns a malloc'd string or NULL.  docs/audit-format.md has the layout.
  */
 char *audit_canonical(const struct lb_audit_rec *rec);
+/*
+ * The canonical text of a JSON value: RFC 8785 (JCS) for the values Lockbox
+ * records hold (objects, arrays, strings, integers, booleans, null): compact,
+ * keys sorted, UTF-8, minimal escapes.  malloc'd, or NULL.
+ */
+char *audit_json_canonical(json_t *o);
 /* The record as the API shows it (with hash). */
 json_t *audit_rec_json(const struct lb_audit_rec *rec);
 

@@ -36,6 +36,15 @@ int keys_rotate(struct lb_keyring *kr, int64_t now_ms, char kid[LB_KID_MAX + 1])
 json_t *keys_jwks(struct lb_keyring *kr, int64_t now_ms);
 /* The current key's id. */
 int keys_current_kid(struct lb_keyring *kr, char kid[LB_KID_MAX + 1]);
+/*
+ * Signs msg with key `kid` (Ed25519, detached).  The ring never hands out
+ * a secret key, only signatures.
+ */
+int keys_sign_kid(struct lb_keyring *kr, const char *kid,
+    const unsigned char *msg, size_t len, unsigned char sig[64]);
+/* 0 when sig is kid's valid signature of msg and kid is live at now_ms. */
+int keys_verify_kid(struct lb_keyring *kr, const char *kid, int64_t now_ms,
+    const unsigned char *msg, size_t len, const unsigned char sig[64]);
 
 /* ----------------------------------------------------------------- jws.c */
 

@@ -24,11 +24,6 @@
 
 #include "authz/authz.h"
 
-/* Private to src/authz: defined in keys.c, which declares the same. */
-int keys_sign_kid(struct lb_keyring *kr, const char *kid,
-    const unsigned char *msg, size_t len, unsigned char sig[64]);
-int keys_verify_kid(struct lb_keyring *kr, const char *kid, int64_t now_ms,
-    const unsigned char *msg, size_t len, const unsigned char sig[64]);
 
 #define B64V    sodium_base64_VARIANT_URLSAFE_NO_PADDING
 #define SIG_LEN crypto_sign_BYTES

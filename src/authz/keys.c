@@ -43,15 +43,6 @@
 #include "authz/authz.h"
 #include "sys/sys.h"
 
-/*
- * Private to src/authz (used by jws.c, which declares the same two
- * prototypes): the ring never hands out a secret key, only signatures.
- */
-int keys_sign_kid(struct lb_keyring *kr, const char *kid,
-    const unsigned char *msg, size_t len, unsigned char sig[64]);
-int keys_verify_kid(struct lb_keyring *kr, const char *kid, int64_t now_ms,
-    const unsigned char *msg, size_t len, const unsigned char sig[64]);
-
 #define KEYS_MAX        32      /* live keys held at once */
 #define KID_LEN         16
 #define KID_HASH_BYTES  12      /* 12 bytes: exactly 16 base64url characters */

@@ -194,7 +194,7 @@ decode_path(const char *uri, size_t n, char *buf, size_t *outlen)
 	buf[len] = '\0';
 
 	/* "/" alone has no segment: well-formed, mapped by no rule. */
-	if (len == 0 && n == 1) {
+	if (len == 0) {
 		*outlen = 0;
 		return 0;
 	}

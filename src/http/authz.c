@@ -119,7 +119,7 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 	struct lb_grant_seen seen;
 	bool is_grant = false;
 	bool content = !in->resolved || in->target.kind == LB_URI_CONTENT;
-	int64_t started = clock_mono_ms();
+	int64_t started = clock_mono_us();
 	enum lb_refusal r;
 
 	memset(o, 0, sizeof(*o));
@@ -162,7 +162,7 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 		json_t *u = json_string(uri);
 		json_object_set_new(d, "uri", u ? u : json_integer((json_int_t)strlen(in->uri)));
 	}
-	char *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
+	char *text = d ? audit_json_canonical(d) : NULL;
 	json_decref(d);
 	struct lb_audit_event ev = {
 		.tenant = in->resolved ? in->target.tenant : "",
@@ -191,7 +191,7 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 		o->status = 401;
 	else
 		o->status = 403;
-	observe(c->app, r == LB_REF_NONE, r, (clock_mono_ms() - started) * 1000);
+	observe(c->app, r == LB_REF_NONE, r, clock_mono_us() - started);
 }
 
 static int

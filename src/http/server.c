@@ -275,7 +275,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		st = calloc(1, sizeof(*st));
 		if (st == NULL)
 			return MHD_NO;
-		st->started_mono = clock_mono_ms();
+		st->started_mono = clock_mono_us();
 		*con_cls = st;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -323,7 +323,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		set_error(c, LB_ERR_TOO_LARGE);
 	else
 		dispatch(c);
-	int64_t us = (clock_mono_ms() - st->started_mono) * 1000;
+	int64_t us = clock_mono_us() - st->started_mono;
 	metrics_observe(app, c->status, us);
 	if (c->status >= 500 || strncmp(url, "/v1/", 4) == 0)
 		log_info("http", "method=%s path=%.200s status=%d ms=%lld actor=%s/%s ip=%s",

@@ -67,6 +67,8 @@ void log_msg(enum lb_log_level lvl, const char *event, const char *fmt, ...)
 int64_t clock_now_ms(void);
 /* Real monotonic milliseconds, for durations and timeouts. */
 int64_t clock_mono_ms(void);
+/* Real monotonic microseconds, for latency metrics. */
+int64_t clock_mono_us(void);
 /*
  * Test clock: the offset in ms is read from `path` (re-read at most every
  * 50 ms).  Only honoured when LOCKBOX_ALLOW_TEST_CLOCK=1; returns -1 else.

@@ -180,7 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s;
 
 	if (size > 2 * LB_URI_MAX)
-		return 0;               /* past the limit the answer is fixed */
+		return 0;       /* resolve refuses it unread; maps are line by line */
 	s = malloc(size + 1);
 	if (s == NULL)
 		return 0;
