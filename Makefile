@@ -96,7 +96,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/liblockbox.a
 # libFuzzer harnesses (clang): each links the core, authz and sys sources.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_LIBSRC := $(CORE_SRC) $(wildcard src/authz/*.c src/sys/*.c)
+FUZZ_LIBSRC := $(CORE_SRC) $(wildcard src/authz/*.c src/sys/*.c src/audit/verify.c)
 FUZZ_CFLAGS := -std=c17 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
 	-g -O1 -fsanitize=fuzzer,address,undefined -Wall -Wextra -Werror -pthread
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) $(wildcard src/*/*.h include/lockbox/*.h)

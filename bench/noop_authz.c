@@ -7,7 +7,12 @@
  *
  *   cc -O2 bench/noop_authz.c $(pkg-config --cflags --libs libmicrohttpd) \
  *       -o build/bench/noop_authz
- *   build/bench/noop_authz PORT [THREADS]      (listens on 127.0.0.1 only)
+ *   build/bench/noop_authz PORT [THREADS [body]]   (listens on 127.0.0.1 only)
+ *
+ * With "body" it answers 200 and a JSON body the size of Lockbox's allow
+ * instead: nginx cannot keep an auth_request upstream connection alive
+ * when the answer has a body (the subrequest is header-only, the body is
+ * never read), so this variant shows what that costs by itself.
  *
  * SIGTERM or SIGINT stops it.
  */
@@ -24,6 +29,12 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+
+static int with_body;
+static const char allow_body[] =
+    "{\"decision\":\"allow\",\"engineer\":\"eng1\",\"request_id\":"
+    "\"req_aaaaaaaaaaaaaaaaaaaaaaaaaa\",\"resource\":"
+    "\"mailbox/alice@contoso.example/inbox/1.eml\",\"tenant\":\"contoso\"}";
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -43,10 +54,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (with_body)
+		resp = MHD_create_response_from_buffer(sizeof allow_body - 1,
+		    (void *)allow_body, MHD_RESPMEM_PERSISTENT);
+	else
+		resp = MHD_create_response_from_buffer(0, (void *)"",
+		    MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
-	ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, resp);
+	if (with_body)
+		MHD_add_response_header(resp, "Content-Type", "application/json");
+	ret = MHD_queue_response(conn, with_body ? MHD_HTTP_OK : MHD_HTTP_NO_CONTENT,
+	    resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -61,8 +80,8 @@ main(int argc, char **argv)
 	long port, threads = 8;
 	char *end;
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: %s PORT [THREADS]\n", argv[0]);
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr, "usage: %s PORT [THREADS [body]]\n", argv[0]);
 		return 2;
 	}
 	port = strtol(argv[1], &end, 10);
@@ -70,7 +89,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "noop_authz: bad port '%s'\n", argv[1]);
 		return 2;
 	}
-	if (argc == 3) {
+	if (argc == 4) {
+		if (strcmp(argv[3], "body") != 0) {
+			fprintf(stderr, "noop_authz: third argument must be 'body'\n");
+			return 2;
+		}
+		with_body = 1;
+	}
+	if (argc >= 3) {
 		threads = strtol(argv[2], &end, 10);
 		if (*end != '\0' || threads < 1 || threads > 256) {
 			fprintf(stderr, "noop_authz: bad thread count '%s'\n", argv[2]);

@@ -77,7 +77,8 @@ mkdir -m 700 "$W/data"
 # shellcheck disable=SC2086 # BENCH_LOCKBOXD_ARGS: extra flags, split on spaces
 LOCKBOX_BOOTSTRAP_TOKEN=$ADMIN "$BUILD/lockboxd" --listen "127.0.0.1:$LB_PORT" \
 	--data-dir "$W/data" ${BENCH_LOCKBOXD_ARGS:-} >"$W/lockboxd.log" 2>&1 &
-PIDS="$PIDS $!"
+LB_PID=$!
+PIDS="$PIDS $LB_PID"
 wait_http "$URL/readyz"
 
 api() {         # METHOD TOKEN PATH [BODY] -> the answer's JSON on stdout
@@ -110,7 +111,8 @@ PATH_URI=/content/$REL
 
 NOOP_PORT=$(free_port)
 "$BB/noop_authz" "$NOOP_PORT" 8 &
-PIDS="$PIDS $!"
+NOOP_PID=$!
+PIDS="$PIDS $NOOP_PID"
 wait_http "http://127.0.0.1:$NOOP_PORT/"
 
 # ---------------------------------------------------------------- nginx
@@ -164,11 +166,27 @@ run() {             # NAME URL [wrk args...]: warm-up, then the measured run
 	echo "bench: $name: ${WARM}s warm-up, ${SECS}s measured ($url)" >&2
 	wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WARM}s" "$@" "$url" >/dev/null
 	before=$(count_allowed)
+	batches "$W/batch0-$name.txt"
+	cpu > "$W/cpu0-$name.txt"
 	wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${SECS}s" --timeout 10s --latency "$@" "$url" \
 		> "$W/wrk-$name.txt"
+	cpu > "$W/cpu1-$name.txt"
+	batches "$W/batch1-$name.txt"
 	sleep 0.5
 	after=$(count_allowed)
 	echo "$((after - before))" > "$W/records-$name.txt"
+}
+cpu() {             # CPU ticks used so far: machine busy/total, lockboxd, noop
+	awk '/^cpu /{ t=0; for (i = 2; i <= NF; i++) t += $i; print "machine_busy", t - $5 - $6; print "machine_total", t }' /proc/stat
+	for x in "lockboxd:$LB_PID" "noop:$NOOP_PID"; do
+		set -- $(sed 's/^.*) //' "/proc/${x#*:}/stat")
+		echo "${x%%:*} $((${12} + ${13}))"
+	done
+}
+batches() {         # FILE: the daemon's group-commit counters now
+	curl -fsS "$URL/metrics" | grep -e '^lockbox_audit_batch_size_sum' \
+		-e '^lockbox_audit_batch_size_count' -e '^lockbox_audit_batch_failures_total' \
+		> "$1" || true
 }
 AUTH="Authorization: Bearer $GRANT"
 run a "http://127.0.0.1:$PORT_A$PATH_URI" -H "$AUTH"
@@ -242,6 +260,52 @@ for k in ("c", "post_lockbox"):
     miss = max(0, r["ok"] - r["records"])
     missing_total += miss
     L.append("| %s | %d | %d | %d |" % (dict(rows)[k], r["ok"], r["records"], miss))
+L.append("")
+def metric(name, f):
+    try:
+        for line in open(os.path.join(w, f)):
+            k, v = line.split()
+            if k == name:
+                return float(v)
+    except (OSError, ValueError):
+        pass
+    return None
+
+def cpu_use(k):
+    a, b = {}, {}
+    for f, d in (("cpu0-%s.txt" % k, a), ("cpu1-%s.txt" % k, b)):
+        for line in open(os.path.join(w, f)):
+            n, v = line.split()
+            d[n] = int(v)
+    tot = b["machine_total"] - a["machine_total"]
+    busy = (b["machine_busy"] - a["machine_busy"]) / tot if tot else 0
+    hz = os.sysconf("SC_CLK_TCK")
+    return busy, (b["lockboxd"] - a["lockboxd"]) / hz, (b["noop"] - a["noop"]) / hz
+
+L.append("| run | machine CPU busy | check server CPU s | check server CPU µs per request |")
+L.append("|---|---:|---:|---:|")
+for k, label in rows:
+    busy, lb, noop = cpu_use(k)
+    srv = lb if k in ("c", "post_lockbox") else noop if k in ("b", "post_noop") else None
+    per = "" if srv is None or not R[k]["total"] else "%.0f" % (srv * 1e6 / R[k]["total"])
+    L.append("| %s | %.0f%% | %s | %s |" % (label, busy * 100,
+             "" if srv is None else "%.2f" % srv, per))
+L.append("")
+L.append("| run | group commits/s | records per commit | failed commits |")
+L.append("|---|---:|---:|---:|")
+for k in ("c", "post_lockbox"):
+    vals = {}
+    for m in ("lockbox_audit_batch_size_sum", "lockbox_audit_batch_size_count",
+              "lockbox_audit_batch_failures_total"):
+        a, b = metric(m, "batch0-%s.txt" % k), metric(m, "batch1-%s.txt" % k)
+        vals[m] = None if a is None or b is None else b - a
+    n = vals["lockbox_audit_batch_size_count"]
+    recs = vals["lockbox_audit_batch_size_sum"]
+    if n:
+        L.append("| %s | %.0f | %.1f | %d |" % (dict(rows)[k], n / float(secs),
+                 recs / n, vals["lockbox_audit_batch_failures_total"] or 0))
+    else:
+        L.append("| %s | (no metrics) | | |" % dict(rows)[k])
 L.append("")
 L.append("Target: zero allows without their record: %s. (Records may exceed "
          "the 2xx count by the calls in flight when wrk stopped: allowed and "

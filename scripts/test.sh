@@ -91,6 +91,15 @@ for b in $(units build); do
 	check "valgrind $(basename "$b")" valgrind -q --error-exitcode=1 --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect "$b"
 done
+echo "== fuzz (libFuzzer, ${FUZZ_SECONDS:-20} s per harness)"
+if make -s -j"$JOBS" $(for f in tests/fuzz/fuzz_*.c; do echo "build-fuzz/$(basename "$f" .c)"; done) \
+	>"$LOGDIR/build-fuzz.log" 2>&1; then
+	check "fuzz" sh scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+	grep '^fuzz ' "$LOGDIR/fuzz.log" | sed 's/^/  /'
+else
+	FAILED=$((FAILED + 1)); note_fail "fuzz build (see $LOGDIR/build-fuzz.log)"
+	tail -n 20 "$LOGDIR/build-fuzz.log"
+fi
 echo "== build with ASan + UBSan"
 if ! make -s -j"$JOBS" SANITIZER=asan all $(units build-asan) >"$LOGDIR/build-asan.log" 2>&1; then
 	cat "$LOGDIR/build-asan.log"; FAILED=$((FAILED + 1)); note_fail "asan build"

@@ -73,4 +73,31 @@ char *audit_json_canonical(json_t *o);
 /* The record as the API shows it (with hash). */
 json_t *audit_rec_json(const struct lb_audit_rec *rec);
 
+/* ------------------------------------------------------------ checkpoint.c */
+
+struct lb_keyring;
+
+/*
+ * Signs a checkpoint of `chain` at its current head in `tx` (a write
+ * transaction) and stores it; when the head already has one, returns that
+ * one.  LB_ERR_NOT_FOUND for an empty chain.  *out written on success.
+ */
+int audit_checkpoint_head(struct lb_tx *tx, struct lb_keyring *kr, const char *chain,
+    int64_t now_ms, struct lb_checkpoint *out);
+/* Checkpoints every chain whose head has none yet; returns how many. */
+int audit_checkpoint_all(struct lb_store *st, struct lb_keyring *kr, int64_t now_ms);
+/* {"tenant", "seq", "head_hash", "time", "kid", "sig", "anchor"} */
+json_t *audit_checkpoint_json(const struct lb_checkpoint *cp);
+
+/* ------------------------------------------------------------- retention.c */
+
+/*
+ * Purges, for every tenant, records older than its audit_retention_days
+ * (90 by default, up to 3650) and, for the provider chain, older than
+ * LB_RETENTION_DEFAULT days: first an anchor checkpoint at the last record
+ * purged, then the delete, then a PurgeAuditRecords record, all in one
+ * transaction per chain.  Returns the number of records purged.
+ */
+int audit_retention_run(struct lb_store *st, struct lb_keyring *kr, int64_t now_ms);
+
 #endif

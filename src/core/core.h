@@ -243,7 +243,8 @@ struct lb_request_input {
 /*
  * Builds a new request `out` with id `id` (made by the caller from random
  * bytes) for `requester` at `now_ms`.  Checks: requester holds
- * support_engineer (forbidden); case belongs to the tenant (not_found),
+ * support_engineer (forbidden); case belongs to the tenant (not_found; the
+ * HTTP layer answers a missing case as case_not_assigned, 422),
  * is open (case_not_open) and assigned to the requester
  * (case_not_assigned); workload and resources valid (invalid_value),
  * 1..32 resources (too_many_items), duration 60..720 (invalid_duration),

@@ -209,6 +209,63 @@ int store_audit_insert(struct lb_tx *tx, const struct lb_audit_rec *rec);
 int store_audit_scan(struct lb_tx *tx, const char *chain, int64_t from_seq, size_t limit,
     int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx);
 
+/* Search: records of one chain matching every given filter, newest first. */
+struct lb_audit_filter {
+	const char *chain;              /* required: tenant id or "" */
+	int64_t start_ms;               /* time_ms >= start_ms; 0: no bound */
+	int64_t end_ms;                 /* time_ms < end_ms; 0: no bound */
+	const char *record_type;        /* NULL: any (each an exact match) */
+	const char *operation;
+	const char *actor;              /* actor_id */
+	const char *object;             /* object_id */
+	const char *result;
+	int64_t before_seq;             /* keyset paging: seq < before_seq; 0: newest */
+};
+
+/*
+ * Newest first (seq DESC), at most `limit` records, *more when another
+ * page exists.  No cap on the total: page with before_seq = the last seq
+ * seen.  rec->details is valid only during the callback.
+ */
+int store_audit_search(struct lb_tx *tx, const struct lb_audit_filter *f, size_t limit,
+    int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx, bool *more);
+/* How many records match (before_seq ignored). */
+int store_audit_count(struct lb_tx *tx, const struct lb_audit_filter *f, uint64_t *out);
+/* Each chain that has records ("" for the provider's), in order. */
+int store_audit_chains(struct lb_tx *tx, int (*each)(void *ctx, const char *chain), void *ctx);
+/* The lowest seq still stored in a chain (0 when empty). */
+int store_audit_first_seq(struct lb_tx *tx, const char *chain, int64_t *seq);
+/* The highest seq whose time_ms < before_ms (0 when none). */
+int store_audit_last_before(struct lb_tx *tx, const char *chain, int64_t before_ms,
+    int64_t *seq);
+/* Deletes a chain's records with seq <= through_seq; *deleted counts them. */
+int store_audit_purge(struct lb_tx *tx, const char *chain, int64_t through_seq,
+    int64_t *deleted);
+
+/*
+ * A signed checkpoint of a chain: the daemon's Ed25519 signature over the
+ * chain, a sequence number and the hash of the record at that seq (the
+ * head then).  An anchor checkpoint is made before a retention purge, at
+ * the last purged record, so what remains still verifies from it.
+ */
+struct lb_checkpoint {
+	char chain[LB_ID_MAX + 1];
+	int64_t seq;
+	char head_hash[65];
+	int64_t time_ms;
+	char kid[33];
+	char sig[96];                   /* base64url, no padding (86 chars) */
+	bool anchor;
+};
+
+/* (chain, seq) is unique: ALREADY_EXISTS for a second checkpoint there. */
+int store_checkpoint_insert(struct lb_tx *tx, const struct lb_checkpoint *cp);
+/* A chain's checkpoints with seq >= from_seq, ascending. */
+int store_checkpoint_list(struct lb_tx *tx, const char *chain, int64_t from_seq,
+    int (*each)(void *ctx, const struct lb_checkpoint *cp), void *ctx);
+/* The chain's newest checkpoint; NOT_FOUND when none. */
+int store_checkpoint_latest(struct lb_tx *tx, const char *chain, struct lb_checkpoint *out);
+
 /* --------------------------------------------------------- access receipts */
 
 /* What was done under one request, per resource path (SPEC: access receipt). */

@@ -5,8 +5,8 @@ the daemon was down."""
 import threading
 import time
 
-from harness import (HOUR_MS, SLOW, Client, check, expect, new_token, poll,
-                     short, start_world)
+from harness import (HOUR_MS, SLOW, Client, as_answered, check, expect,
+                     new_token, poll, short, start_world)
 
 W = None
 
@@ -158,7 +158,8 @@ def test_sigkill_keeps_committed_requests():
           % (len(missing), len(created), missing[:5]))
     for r in created[-5:]:
         g = W.get_request("contoso", r["id"])
-        check(g == r, "request changed across SIGKILL:\n%s\n%s"
+        check(as_answered(g) == as_answered(r),
+              "request changed across SIGKILL:\n%s\n%s"
               % (short(r), short(g)))
 
 
