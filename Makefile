@@ -63,8 +63,10 @@ $(BUILD)/liblockbox.a: $(LIB_OBJ)
 $(BUILD)/lockboxd: $(BUILD)/src/lockboxd.o $(BUILD)/liblockbox.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# The CLI links the core (error table, time and duration parsing) and libcurl.
-$(BUILD)/lockbox: $(BUILD)/src/lockbox.o $(CLI_OBJ) $(CORE_OBJ)
+# The CLI links the core (error table, time and duration parsing), the
+# audit verifier (offline verification of exports) and libcurl.
+CLI_AUDIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/audit/verify.c))
+$(BUILD)/lockbox: $(BUILD)/src/lockbox.o $(CLI_OBJ) $(CLI_AUDIT_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 # The core's test links the core alone: it proves the core needs no library.
@@ -72,8 +74,10 @@ $(BUILD)/tests/test_core: $(BUILD)/tests/unit/test_core.o $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
-# The URI map is core too: its test links the core alone.
-$(BUILD)/tests/test_uri: $(BUILD)/tests/unit/test_uri.o $(CORE_OBJ)
+# The URI map and the emergency rules are core too: their tests link the
+# core alone.
+$(BUILD)/tests/test_uri $(BUILD)/tests/test_emergency: $(BUILD)/tests/%: \
+    $(BUILD)/tests/unit/%.o $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
@@ -125,8 +129,10 @@ bench:
 	@sh scripts/deps.sh test
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
+	@sh bench/audit/run.sh
 
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/src/lockboxd.d $(BUILD)/src/lockbox.d
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/src/lockboxd.d $(BUILD)/src/lockbox.d \
+	$(wildcard $(BUILD)/tests/unit/*.d)

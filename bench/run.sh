@@ -3,6 +3,7 @@
 #
 #   (a) nginx serving a tenant file, no check at all
 #   (b) nginx + auth_request -> bench/noop_authz (libmicrohttpd, 204 to all)
+#  (b2) the same, the noop answering 200 with a JSON body like Lockbox's
 #   (c) nginx + auth_request -> lockboxd with a valid approved grant: every
 #       access allowed, each with its durable audit record
 #   and POST /v1/authz straight at noop_authz vs lockboxd.
@@ -41,6 +42,7 @@ done
 pkg-config --exists libmicrohttpd || die "libmicrohttpd development files missing"
 
 mkdir -p "$OUT" "$BB"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)   # other work on the machine skews every figure
 cc -O2 -pthread bench/noop_authz.c $(pkg-config --cflags --libs libmicrohttpd) \
 	-o "$BB/noop_authz"
 
@@ -114,15 +116,21 @@ NOOP_PORT=$(free_port)
 NOOP_PID=$!
 PIDS="$PIDS $NOOP_PID"
 wait_http "http://127.0.0.1:$NOOP_PORT/"
+# the same with a 200 and a JSON body like Lockbox's allow (see noop_authz.c)
+NOOPB_PORT=$(free_port)
+"$BB/noop_authz" "$NOOPB_PORT" 8 body &
+NOOPB_PID=$!
+PIDS="$PIDS $NOOPB_PID"
+wait_http "http://127.0.0.1:$NOOPB_PORT/"
 
 # ---------------------------------------------------------------- nginx
 start_nginx() {     # NAME UPSTREAM_PORT [noauth] -> sets NGINX_PORT
 	P=$W/nginx-$1
-	mkdir -p "$P"
+	mkdir -p "$P/tmp"
 	NGINX_PORT=$(free_port)
-	sh examples/nginx/render.sh LISTEN=127.0.0.1:$NGINX_PORT \
+	(umask 077; sh examples/nginx/render.sh LISTEN=127.0.0.1:$NGINX_PORT \
 		LOCKBOX=127.0.0.1:$2 GATEWAY_TOKEN=$GW CONTENT_ROOT=$W/content \
-		METADATA_ROOT=$W/metadata PREFIX=$P > "$P/conf.tmp"
+		METADATA_ROOT=$W/metadata PREFIX=$P > "$P/conf.tmp")
 	if [ "${3:-}" = noauth ]; then
 		# (a): the same server without the check
 		grep -v -e auth_request -e lockbox_reason "$P/conf.tmp" > "$P/lockbox.conf"
@@ -138,9 +146,10 @@ start_nginx() {     # NAME UPSTREAM_PORT [noauth] -> sets NGINX_PORT
 }
 start_nginx a "$NOOP_PORT" noauth; PORT_A=$NGINX_PORT
 start_nginx b "$NOOP_PORT";        PORT_B=$NGINX_PORT
+start_nginx b2 "$NOOPB_PORT";      PORT_B2=$NGINX_PORT
 start_nginx c "$LB_PORT";          PORT_C=$NGINX_PORT
 
-for p in $PORT_A $PORT_B $PORT_C; do
+for p in $PORT_A $PORT_B $PORT_B2 $PORT_C; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $GRANT" \
 		"http://127.0.0.1:$p$PATH_URI")
 	[ "$code" = 200 ] || die "nginx on $p answers $code for the file, not 200"
@@ -178,7 +187,7 @@ run() {             # NAME URL [wrk args...]: warm-up, then the measured run
 }
 cpu() {             # CPU ticks used so far: machine busy/total, lockboxd, noop
 	awk '/^cpu /{ t=0; for (i = 2; i <= NF; i++) t += $i; print "machine_busy", t - $5 - $6; print "machine_total", t }' /proc/stat
-	for x in "lockboxd:$LB_PID" "noop:$NOOP_PID"; do
+	for x in "lockboxd:$LB_PID" "noop:$NOOP_PID" "noopb:$NOOPB_PID"; do
 		set -- $(sed 's/^.*) //' "/proc/${x#*:}/stat")
 		echo "${x%%:*} $((${12} + ${13}))"
 	done
@@ -191,6 +200,7 @@ batches() {         # FILE: the daemon's group-commit counters now
 AUTH="Authorization: Bearer $GRANT"
 run a "http://127.0.0.1:$PORT_A$PATH_URI" -H "$AUTH"
 run b "http://127.0.0.1:$PORT_B$PATH_URI" -H "$AUTH"
+run b2 "http://127.0.0.1:$PORT_B2$PATH_URI" -H "$AUTH"
 run c "http://127.0.0.1:$PORT_C$PATH_URI" -H "$AUTH"
 run post_noop "http://127.0.0.1:$NOOP_PORT/v1/authz" -s bench/post_authz.lua
 run post_lockbox "http://127.0.0.1:$LB_PORT/v1/authz" -s bench/post_authz.lua
@@ -199,10 +209,11 @@ run post_lockbox "http://127.0.0.1:$LB_PORT/v1/authz" -s bench/post_authz.lua
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 NGV=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')
 python3 - "$W" "$OUT/results.md" "$(nproc)" "$CPU" "$NGV" "$SECS" \
-	"$WRK_THREADS" "$WRK_CONNS" "$(wc -c < "$W/content/$REL")" <<'PY'
+	"$WRK_THREADS" "$WRK_CONNS" "$(wc -c < "$W/content/$REL")" \
+	"${BENCH_LOCKBOXD_ARGS:-}" "$LOAD0" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import datetime, os, re, sys
 
-w, out, nproc, cpu, ngv, secs, wt, wc, size = sys.argv[1:10]
+w, out, nproc, cpu, ngv, secs, wt, wc, size, lbargs, load0, load1 = sys.argv[1:13]
 
 def ms(v):
     m = re.match(r"([\d.]+)(us|ms|s)$", v)
@@ -226,10 +237,11 @@ def parse(name):
     r["records"] = int(open(os.path.join(w, "records-%s.txt" % name)).read())
     return r
 
-R = {n: parse(n) for n in ("a", "b", "c", "post_noop", "post_lockbox")}
+R = {n: parse(n) for n in ("a", "b", "b2", "c", "post_noop", "post_lockbox")}
 rows = [
     ("a", "(a) nginx static file, no check"),
     ("b", "(b) nginx + auth_request → noop 204"),
+    ("b2", "(b2) nginx + auth_request → noop 200 + JSON body"),
     ("c", "(c) nginx + auth_request → Lockbox"),
     ("post_noop", "POST /v1/authz → noop 204"),
     ("post_lockbox", "POST /v1/authz → Lockbox"),
@@ -250,6 +262,10 @@ L.append("|---|---:|---|")
 L.append("| c/b (Lockbox vs a do-nothing check) | %.2f | ≥ 0.80: %s |"
          % (cb, "met" if cb >= 0.80 else "**missed**"))
 L.append("| c/a (Lockbox vs no check) | %.2f | |" % ca)
+L.append("| c/b2 (Lockbox vs a do-nothing check with a body) | %.2f | |"
+         % (R["c"]["rps"] / R["b2"]["rps"]))
+L.append("| b2/b (cost of a body: no upstream keep-alive) | %.2f | |"
+         % (R["b2"]["rps"] / R["b"]["rps"]))
 L.append("| POST Lockbox/noop | %.2f | |" % pp)
 L.append("")
 missing_total = 0
@@ -280,13 +296,15 @@ def cpu_use(k):
     tot = b["machine_total"] - a["machine_total"]
     busy = (b["machine_busy"] - a["machine_busy"]) / tot if tot else 0
     hz = os.sysconf("SC_CLK_TCK")
-    return busy, (b["lockboxd"] - a["lockboxd"]) / hz, (b["noop"] - a["noop"]) / hz
+    return (busy, (b["lockboxd"] - a["lockboxd"]) / hz,
+            (b["noop"] - a["noop"]) / hz, (b["noopb"] - a["noopb"]) / hz)
 
 L.append("| run | machine CPU busy | check server CPU s | check server CPU µs per request |")
 L.append("|---|---:|---:|---:|")
 for k, label in rows:
-    busy, lb, noop = cpu_use(k)
-    srv = lb if k in ("c", "post_lockbox") else noop if k in ("b", "post_noop") else None
+    busy, lb, noop, noopb = cpu_use(k)
+    srv = {"c": lb, "post_lockbox": lb, "b": noop, "post_noop": noop,
+           "b2": noopb}.get(k)
     per = "" if srv is None or not R[k]["total"] else "%.0f" % (srv * 1e6 / R[k]["total"])
     L.append("| %s | %.0f%% | %s | %s |" % (label, busy * 100,
              "" if srv is None else "%.2f" % srv, per))
@@ -311,10 +329,15 @@ L.append("Target: zero allows without their record: %s. (Records may exceed "
          "the 2xx count by the calls in flight when wrk stopped: allowed and "
          "recorded, but not counted by wrk.)" % ("met" if missing_total == 0 else "**missed**"))
 L.append("")
-L.append("Machine: %s CPU(s), %s; nginx %s (1 worker), lockboxd 8 threads, "
+L.append("Machine: %s CPU(s), %s; nginx %s (1 worker), lockboxd %s, "
          "noop_authz 8 threads; wrk -t%s -c%s -d%ss --latency after a warm-up; "
-         "file %s bytes; %s UTC." % (nproc, cpu, ngv, wt, wc, secs, size,
+         "file %s bytes; %s UTC." % (nproc, cpu, ngv,
+                                      lbargs or "defaults (8 threads, log level info)",
+                                      wt, wc, secs, size,
                                       datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")))
+L.append("")
+L.append("Load average before the runs: %s; after: %s (anything well above 0 "
+         "before means other work shared the CPUs)." % (load0, load1))
 text = "\n".join(L) + "\n"
 open(out, "w").write(text)
 sys.stdout.write(text)

@@ -13,7 +13,7 @@ pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev
       libsqlite3-dev libcurl4-openssl-dev libpq-dev ca-certificates"
 case "$what" in
 build) ;;
-run) pkgs="$pkgs sqlite3 curl" ;;
+run) pkgs="$pkgs sqlite3 curl nginx-light" ;;
 test) pkgs="$pkgs sqlite3 curl libcmocka-dev python3 nginx-light valgrind
             wrk postgresql python3-aiosmtpd clang libclang-rt-14-dev" ;;
 *) echo "usage: $0 build|run|test" >&2; exit 2 ;;

@@ -1,25 +1,52 @@
 #!/bin/sh
-# `make run`: runs lockboxd on SQLite in ./var.  On a new data dir it first
-# creates the provider's `admin` from a fresh bootstrap token, loads a demo
-# (tenant contoso, its approvers, a support engineer with an assigned case)
-# through the CLI, writes every demo token to ./var/demo.env (mode 0600)
-# and prints the next commands to try.  Ctrl-C stops the daemon cleanly.
+# `make run`: runs lockboxd on SQLite in ./var, with nginx in front of demo
+# tenant content on 127.0.0.1:8080 (examples/nginx).  On a new data dir it
+# first creates the provider's `admin` from a fresh bootstrap token, loads
+# a demo (tenant contoso, its approvers, a support engineer with an
+# assigned case, a gateway principal for nginx) through the CLI, writes
+# every demo token to ./var/demo.env (mode 0600) and prints the next
+# commands to try.  Ctrl-C stops both cleanly.
 set -eu
 cd "$(dirname "$0")/.."
 
 DATA=${LOCKBOX_DATA_DIR:-./var}
 LISTEN=${LOCKBOX_LISTEN:-127.0.0.1:8420}
+NGINX_LISTEN=${LOCKBOX_NGINX_LISTEN:-127.0.0.1:8080}
 URL="http://$LISTEN"
 D=build/lockboxd
 C=build/lockbox
+NGINX=/usr/sbin/nginx
 
 umask 077
 mkdir -p "$DATA"
+DATA=$(cd "$DATA" && pwd)
+nginx_pid=""
+
+# nginx in front of the demo content, asking Lockbox before every read.
+start_nginx() {
+	[ -x "$NGINX" ] && [ -f "$DATA/nginx/lockbox.conf" ] || return 0
+	"$NGINX" -p "$DATA/nginx/" -c "$DATA/nginx/lockbox.conf" \
+		-g "daemon off; pid $DATA/nginx/nginx.pid; error_log $DATA/nginx/error.log;" &
+	nginx_pid=$!
+}
+
+stop_all() {
+	[ -z "$nginx_pid" ] || kill -TERM "$nginx_pid" 2>/dev/null || true
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ -z "$nginx_pid" ] || wait "$nginx_pid" 2>/dev/null || true
+	exit 0
+}
 
 if [ -f "$DATA/lockbox.db" ]; then
 	echo "lockbox: using the existing data in $DATA (demo tokens: $DATA/demo.env)"
-	echo "lockbox: serving on $URL; Ctrl-C stops"
-	exec "$D" --listen "$LISTEN" --data-dir "$DATA"
+	"$D" --listen "$LISTEN" --data-dir "$DATA" &
+	pid=$!
+	trap stop_all INT TERM
+	start_nginx
+	echo "lockbox: API on $URL, nginx on http://$NGINX_LISTEN; Ctrl-C stops"
+	wait "$pid"
+	exit $?
 fi
 
 rand_token() {
@@ -28,7 +55,7 @@ rand_token() {
 ADMIN_TOKEN=$(rand_token)
 LOCKBOX_BOOTSTRAP_TOKEN=$ADMIN_TOKEN "$D" --listen "$LISTEN" --data-dir "$DATA" &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit 0' INT TERM
+trap stop_all INT TERM
 
 i=0
 until curl -fsS "$URL/readyz" >/dev/null 2>&1; do
@@ -63,6 +90,26 @@ lb "$GA1_TOKEN" --tenant contoso settings set --enable --approver ga1 --approver
 CASE_ID=$(lb "$GA1_TOKEN" --tenant contoso cases open --title "Mail flow stops for alice" | field id)
 lb "$MGR1_TOKEN" --tenant contoso cases assign "$CASE_ID" --engineer eng1 >/dev/null
 
+# Demo content behind nginx: one mailbox message (content, needs a grant)
+# and its mailbox statistics (metadata, readable with the engineer's token).
+mkdir -p "$DATA/content/contoso/exchange/mailbox/alice@contoso.example/inbox" \
+	"$DATA/metadata/contoso/exchange/mailbox/alice@contoso.example" "$DATA/nginx/tmp"
+cat > "$DATA/content/contoso/exchange/mailbox/alice@contoso.example/inbox/1.eml" <<'EML'
+From: bob@fabrikam.example
+To: alice@contoso.example
+Subject: Quarterly figures
+
+The stuck message: its header says X-Broken: yes.
+EML
+printf '{"messages": 1, "size_bytes": 143, "errors_24h": 3}\n' \
+	> "$DATA/metadata/contoso/exchange/mailbox/alice@contoso.example/stats.json"
+if [ -x "$NGINX" ]; then
+	sh examples/nginx/render.sh LISTEN="$NGINX_LISTEN" LOCKBOX="$LISTEN" \
+		GATEWAY_TOKEN="$GW1_TOKEN" CONTENT_ROOT="$DATA/content" \
+		METADATA_ROOT="$DATA/metadata" PREFIX="$DATA/nginx" > "$DATA/nginx/lockbox.conf"
+	start_nginx
+fi
+
 cat > "$DATA/demo.env" <<ENV
 # Demo principals of this Lockbox (created by make run). Keep private.
 export LOCKBOX_URL=$URL
@@ -74,11 +121,13 @@ export ENG1_TOKEN=$ENG1_TOKEN
 export MGR1_TOKEN=$MGR1_TOKEN
 export GW1_TOKEN=$GW1_TOKEN
 export CASE_ID=$CASE_ID
+export NGINX_URL=http://$NGINX_LISTEN
 ENV
 
 cat <<MSG
 
-Lockbox is running at $URL with a demo loaded (data in $DATA).
+Lockbox is running at $URL with a demo loaded (data in $DATA);
+nginx serves the demo tenant content through it at http://$NGINX_LISTEN.
 
   realm     user   role               token
   provider  admin  provider_admin     $ADMIN_TOKEN
@@ -98,8 +147,12 @@ The tokens are also in $DATA/demo.env. In another terminal, try:
       --justification "Read the stuck message to find the bad header" --duration 4h
   LOCKBOX_TOKEN=\$AP1_TOKEN build/lockbox requests list --status pending
   LOCKBOX_TOKEN=\$AP1_TOKEN build/lockbox requests approve <request id> --duration 2h --comment "ok"
-  LOCKBOX_TOKEN=\$ENG1_TOKEN build/lockbox --tenant contoso requests get <request id>
+  LOCKBOX_TOKEN=\$ENG1_TOKEN build/lockbox --tenant contoso requests grant <request id>
+  curl -H "Authorization: Bearer <grant token>" \\
+      \$NGINX_URL/content/contoso/exchange/mailbox/alice@contoso.example/inbox/1.eml
 
-Ctrl-C stops the daemon; \`make run\` again resumes with the same data.
+README.md walks through it step by step.
+Ctrl-C stops both; \`make run\` again resumes with the same data.
 MSG
 wait $pid
+[ -z "$nginx_pid" ] || kill -TERM "$nginx_pid" 2>/dev/null || true

@@ -19,9 +19,11 @@
 
 #include "app/app.h"
 #include "http/http.h"
+#include "notify/notify.h"
 #include "sys/sys.h"
 
 static struct lb_app app;
+static struct lb_notify *notifier;
 
 /* The access check's URI map: the file given, or the default. */
 static int
@@ -131,6 +133,10 @@ main(int argc, char **argv)
 		log_error("start", "msg=\"cannot start the sweeper\"");
 		goto out;
 	}
+	if ((rc = notify_start(app.store, &cfg, &notifier)) != 0) {
+		log_error("start", "msg=\"cannot start the notifier\" error=%s", lb_err_code(rc));
+		goto out;
+	}
 	if ((httpd = http_start(&app, cfg.listen, cfg.threads)) == NULL)
 		goto out;
 	log_info("start", "listen=%s database=%s schema=%d threads=%ld", cfg.listen,
@@ -143,6 +149,7 @@ main(int argc, char **argv)
 out:
 	http_stop(httpd);
 	app_sweeper_stop(&app);
+	notify_stop(notifier);
 	auditq_stop(app.auditq);
 	cache_free(app.token_cache);
 	cache_free(app.grant_cache);

@@ -49,6 +49,12 @@ enum lb_err {
 	LB_ERR_INVALID_VALUE = -51,     /* invalid_value: well-typed but not allowed */
 	LB_ERR_CASE_CLOSED = -52,       /* case_not_open */
 	LB_ERR_INVALID_ROLE = -53,      /* invalid_role: role not of that realm */
+	/* 422: break-glass guard rails (SPEC 2 "Emergency access") */
+	LB_ERR_INCIDENT_NOT_CRITICAL = -55,     /* incident_not_critical */
+	LB_ERR_TENANT_NOT_AFFECTED = -56,       /* tenant_not_affected */
+	LB_ERR_INCIDENT_CLOSED = -57,           /* incident_closed */
+	LB_ERR_EMERGENCY_CAP = -58,             /* emergency_cap_reached */
+	LB_ERR_TENANT_DENIED_SCOPE = -59,       /* tenant_denied_scope */
 	/* 429 / 5xx */
 	LB_ERR_RATE_LIMITED = -60,      /* rate_limited */
 	LB_ERR_UNAVAILABLE = -70,       /* unavailable: storage or audit, fail closed */

@@ -11,6 +11,7 @@
 
 #include "app/app.h"
 #include "audit/audit.h"
+#include "notify/notify.h"
 
 const struct lb_actor app_system_actor = {
 	.id = "lockboxd", .realm = LB_PROVIDER_REALM, .roles = 0, .type = LB_ACTOR_SYSTEM,
@@ -163,8 +164,9 @@ notify_requester(struct lb_tx *tx, const struct lb_request *r, const char *topic
 	return outbox_email(tx, r, topic, u.email, details, now_ms);
 }
 
+/* The emails a request change owes (the approvers' or the requester's). */
 static int
-outbox_for(struct lb_tx *tx, const struct lb_request *r, int op, json_t *details,
+outbox_email_for(struct lb_tx *tx, const struct lb_request *r, int op, json_t *details,
     int64_t now_ms)
 {
 	switch (op) {
@@ -187,6 +189,41 @@ outbox_for(struct lb_tx *tx, const struct lb_request *r, int op, json_t *details
 	default:
 		return 0;
 	}
+}
+
+/* The webhook event type of a request change; NULL for none. */
+static const char *
+webhook_topic(const struct lb_request *r, int op)
+{
+	switch (op) {
+	case LB_OP_CREATE:
+		return r->status == LB_ST_PENDING ? "request.pending" : "request.pending_internal";
+	case LB_OP_APPROVE_INTERNAL: return "request.pending";
+	case LB_OP_APPROVE_PARTIAL: return "request.approval_recorded";
+	case LB_OP_APPROVE: return "request.approved";
+	case LB_OP_DENY: return "request.denied";
+	case LB_OP_EXPIRE: return "request.expired";
+	case LB_OP_REVOKE: return "request.revoked";
+	case LB_OP_CANCEL: return "request.cancelled";
+	case LB_OP_COMPLETE: return "request.completed";
+	default: return NULL;
+	}
+}
+
+/*
+ * Emails, then one webhook row per endpoint of the tenant and of the
+ * provider (src/notify/enqueue.c), all in the caller's transaction.
+ */
+static int
+outbox_for(struct lb_tx *tx, const struct lb_request *r, int op, json_t *details,
+    int64_t now_ms)
+{
+	const char *topic = webhook_topic(r, op);
+	int rc = outbox_email_for(tx, r, op, details, now_ms);
+
+	if (rc != 0 || topic == NULL)
+		return rc;
+	return notify_enqueue_webhooks(tx, r->tenant, topic, details, now_ms, 0);
 }
 
 int
@@ -293,5 +330,8 @@ app_live_load(struct lb_app *app, int64_t now_ms)
 		pg.after_ms = l.last_ms;
 		memcpy(pg.after_id, l.last_id, sizeof(l.last_id));
 	}
+	/* And every emergency access active as of now (emergency.c). */
+	if ((rc = app_emergency_live_load(app, now_ms)) != 0)
+		return rc;
 	return 0;
 }

@@ -99,4 +99,37 @@ int app_sweep_once(struct lb_app *app, int64_t now_ms);
 int app_sweeper_start(struct lb_app *app);
 void app_sweeper_stop(struct lb_app *app);
 
+/* --------------------------------------------------------- emergency.c */
+
+/*
+ * Break-glass (docs/break-glass.md).  Like app_request_commit: stores an
+ * emergency access change made by the core (`op` an enum lb_em_op; insert
+ * for REQUEST, else an update guarded by `expected_version`), appends its
+ * record to the tenant's chain (record type CustomerLockboxEmergencyAccess)
+ * and queues what the tenant must be told (APPROVE: the 48-hour notice via
+ * notify_enqueue_emergency, linked to the access), in the caller's write
+ * transaction.
+ */
+int app_emergency_commit(struct lb_tx *tx, const struct lb_emergency *e, int op,
+    int64_t expected_version, const struct lb_actor *actor, const char *client_ip,
+    int64_t now_ms);
+/* The JSON details the audit record of an emergency access change carries. */
+json_t *app_emergency_details(const struct lb_emergency *e, int op);
+/*
+ * Records a refused attempt (RefuseEmergencyAccess, result "failure") in the
+ * tenant's chain, with the rule that refused it (`err`).
+ */
+int app_emergency_refused(struct lb_tx *tx, const struct lb_emergency_input *in,
+    const struct lb_actor *actor, int err, const char *client_ip, int64_t now_ms);
+/* After a change has committed: active accesses are live grants, others not. */
+void app_emergency_committed(struct lb_app *app, const struct lb_emergency *e);
+/* Loads every emergency access active as of now_ms into the live grants. */
+int app_emergency_live_load(struct lb_app *app, int64_t now_ms);
+/*
+ * The sweeper's part: expires active accesses at their end
+ * (ExpireEmergencyAccess) and checks each started access's notice at its
+ * 48-hour deadline.  Returns how many accesses changed, or an error.
+ */
+int app_emergency_sweep(struct lb_app *app, int64_t now_ms);
+
 #endif

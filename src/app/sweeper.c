@@ -96,6 +96,10 @@ app_sweep_once(struct lb_app *app, int64_t now_ms)
 		if (d.n == 0)
 			break;
 	}
+	/* Break-glass: windows that ended, notices whose deadline came (emergency.c). */
+	if ((rc = app_emergency_sweep(app, now_ms)) < 0)
+		return rc;
+	total += rc;
 	atomic_fetch_add(&app->metrics.sweeper_runs, 1);
 	atomic_fetch_add(&app->metrics.sweeper_transitions, (unsigned long long)total);
 	return total;

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "audit/audit.h"
+#include "audit/verify.h"
 #include "sys/sys.h"
 
 static int
@@ -74,38 +75,11 @@ rec_object(const struct lb_audit_rec *rec, bool with_hash)
 	return o;
 }
 
-/*
- * jansson writes the \u escapes of control characters with uppercase hex;
- * RFC 8785 (and JSON.stringify, and Python's json) use lowercase.  Walks
- * the escapes of a dumped JSON text and lowercases their hex digits, so
- * the text is exactly the JCS form.  Backslashes occur in JSON text only
- * as escapes, so the walk cannot misread data.
- */
-static void
-jcs_lower_escapes(char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s != '\\')
-			continue;
-		s++;
-		if (*s == 'u') {
-			for (int i = 1; i <= 4 && s[i] != '\0'; i++)
-				if (s[i] >= 'A' && s[i] <= 'F')
-					s[i] = (char)(s[i] - 'A' + 'a');
-		} else if (*s == '\0') {
-			return;
-		}
-	}
-}
-
+/* The JCS text lives with the verifier, so both sides hash the same bytes. */
 char *
 audit_json_canonical(json_t *o)
 {
-	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-
-	if (s != NULL)
-		jcs_lower_escapes(s);
-	return s;
+	return verify_canonical(o);
 }
 
 char *

@@ -34,6 +34,22 @@ void keys_close(struct lb_keyring *kr);                 /* NULL is fine */
 int keys_rotate(struct lb_keyring *kr, int64_t now_ms, char kid[LB_KID_MAX + 1]);
 /* {"keys":[{kty:OKP, crv:Ed25519, x, kid, alg:EdDSA, use:sig}, ...]} */
 json_t *keys_jwks(struct lb_keyring *kr, int64_t now_ms);
+/*
+ * Every key this ring has ever used, public half only, as a JWKS (with
+ * created_at): what verifies audit checkpoints for the trail's whole
+ * retention, long after a key has stopped verifying grants.
+ */
+json_t *keys_audit_jwks(struct lb_keyring *kr);
+
+/* pubkeys.c: the archive behind keys_audit_jwks (used by keys.c). */
+struct lb_pubkeys;
+int pubkeys_open(int dirfd, struct lb_pubkeys **out);
+void pubkeys_close(struct lb_pubkeys *p);                /* NULL is fine */
+/* Adds the key unless present; persists atomically. */
+int pubkeys_note(struct lb_pubkeys *p, const char *kid, const unsigned char pk[32],
+    int64_t created_ms);
+json_t *pubkeys_jwks(struct lb_pubkeys *p);
+
 /* The current key's id. */
 int keys_current_kid(struct lb_keyring *kr, char kid[LB_KID_MAX + 1]);
 /*
@@ -78,6 +94,7 @@ struct lb_grant_claims {
 	size_t nresources;
 	int64_t nbf_s, exp_s, iat_s;            /* NumericDate seconds */
 	char jti[LB_REQID_MAX + 1];
+	bool emergency;                         /* "emg": true; absent when false */
 };
 
 /* Builds the claims object of a grant (iss "lockbox", typ via header). */
@@ -102,6 +119,7 @@ struct lb_live_grant {
 	size_t nresources;
 	int64_t starts_ms;
 	int64_t expires_ms;
+	bool emergency;                 /* an emergency access (break-glass), rid its id */
 };
 
 struct lb_live;
@@ -142,6 +160,14 @@ const char *lb_refusal_name(enum lb_refusal r);
  */
 enum lb_refusal live_check(struct lb_live *lv, const char *rid, const char *engineer,
     const char *tenant, const char *workload, const char *path, int64_t now_ms);
+/*
+ * live_check, also telling whether the entry found is an emergency access
+ * (*emergency false when no entry exists), so the access check records it
+ * under record type CustomerLockboxEmergencyAccess.
+ */
+enum lb_refusal live_check_kind(struct lb_live *lv, const char *rid, const char *engineer,
+    const char *tenant, const char *workload, const char *path, int64_t now_ms,
+    bool *emergency);
 
 /* --------------------------------------------------------------- cache.c */
 

@@ -4,6 +4,7 @@
  *
  * {"iss":"lockbox","sub":ENGINEER,"tenant":T,"rid":REQUEST,"wl":WORKLOAD,
  *  "res":[RESOURCE,...],"nbf":S,"iat":S,"exp":S,"jti":ID}
+ * and, for an emergency access (break-glass; rid is its id), "emg":true.
  *
  * The parser is strict even though it only ever reads what a verified
  * signature vouches for: a grant is the one thing that opens a tenant's
@@ -75,6 +76,11 @@ grant_claims_json(const struct lb_grant_claims *g)
 	    "iss", "lockbox", "sub", g->sub, "tenant", g->tenant, "rid", g->rid,
 	    "wl", g->workload, "res", res, "nbf", (json_int_t)g->nbf_s,
 	    "iat", (json_int_t)g->iat_s, "exp", (json_int_t)g->exp_s, "jti", g->jti);
+	/* An emergency access's grant says so; other grants carry no "emg". */
+	if (obj != NULL && g->emergency && json_object_set_new(obj, "emg", json_true()) != 0) {
+		json_decref(obj);
+		obj = NULL;
+	}
 out:
 	json_decref(res);
 	return obj;
@@ -174,6 +180,12 @@ grant_claims_parse(json_t *claims, struct lb_grant_claims *out)
 		} else if (strcmp(name, "jti") == 0) {
 			bit = C_JTI;
 			rc = take_string(v, g.jti, LB_REQID_MAX);
+		} else if (strcmp(name, "emg") == 0) {
+			/* Optional: only ever true (absent means not an emergency). */
+			bit = 0;
+			rc = json_is_true(v) ? 0 : json_is_boolean(v) ? LB_ERR_INVALID_VALUE :
+			    LB_ERR_INVALID_FIELD;
+			g.emergency = rc == 0;
 		} else {
 			rc = LB_ERR_UNKNOWN_FIELD;
 			goto out;

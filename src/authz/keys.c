@@ -65,6 +65,7 @@ struct lb_keyring {
 	struct key keys[KEYS_MAX];
 	size_t n;
 	size_t current;         /* index into keys */
+	struct lb_pubkeys *archive;     /* every public key ever used */
 };
 
 /* ------------------------------------------------------------- one key */
@@ -582,6 +583,13 @@ keys_open(const char *data_dir, int64_t now_ms, struct lb_keyring **out)
 	} else if (rc != 0) {
 		goto out;
 	}
+	/* Every key in the ring is in the archive before it signs anything. */
+	if ((rc = pubkeys_open(kr->dirfd, &kr->archive)) != 0)
+		goto out;
+	for (size_t i = 0; i < kr->n; i++)
+		if ((rc = pubkeys_note(kr->archive, kr->keys[i].kid, kr->keys[i].pk,
+		    kr->keys[i].created_ms)) != 0)
+			goto out;
 	*out = kr;
 	kr = NULL;
 	rc = 0;
@@ -597,6 +605,7 @@ keys_close(struct lb_keyring *kr)
 		return;
 	for (size_t i = 0; i < kr->n; i++)
 		key_wipe(&kr->keys[i]);
+	pubkeys_close(kr->archive);
 	pthread_rwlock_destroy(&kr->lock);
 	if (kr->dirfd >= 0)
 		close(kr->dirfd);
@@ -628,6 +637,9 @@ keys_rotate(struct lb_keyring *kr, int64_t now_ms, char kid[LB_KID_MAX + 1])
 		goto out;
 	}
 	if ((rc = key_generate(now_ms, &nk)) != 0)
+		goto out;
+	/* Published for the audit trail before it can sign anything. */
+	if ((rc = pubkeys_note(kr->archive, nk.kid, nk.pk, nk.created_ms)) != 0)
 		goto out;
 	if ((rc = key_store(kr->dirfd, &nk)) != 0)
 		goto out;
@@ -690,6 +702,12 @@ out:
 	pthread_rwlock_unlock(&kr->lock);
 	json_decref(arr);
 	return res;
+}
+
+json_t *
+keys_audit_jwks(struct lb_keyring *kr)
+{
+	return kr != NULL && kr->archive != NULL ? pubkeys_jwks(kr->archive) : NULL;
 }
 
 int

@@ -170,14 +170,25 @@ enum lb_refusal
 live_check(struct lb_live *lv, const char *rid, const char *engineer, const char *tenant,
     const char *workload, const char *path, int64_t now_ms)
 {
+	bool emergency;
+
+	return live_check_kind(lv, rid, engineer, tenant, workload, path, now_ms, &emergency);
+}
+
+enum lb_refusal
+live_check_kind(struct lb_live *lv, const char *rid, const char *engineer, const char *tenant,
+    const char *workload, const char *path, int64_t now_ms, bool *emergency)
+{
 	enum lb_refusal r = LB_REF_NOT_LIVE;
 	size_t b = bucket(rid);
 
+	*emergency = false;
 	pthread_rwlock_rdlock(&lv->lock);
 	for (const struct entry *e = lv->buckets[b]; e != NULL; e = e->next) {
 		const struct lb_live_grant *g = &e->g;
 		if (strcmp(g->rid, rid) != 0)
 			continue;
+		*emergency = g->emergency;
 		if (now_ms < g->starts_ms || now_ms >= g->expires_ms ||
 		    strcmp(g->requester, engineer) != 0)
 			r = LB_REF_NOT_LIVE;

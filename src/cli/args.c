@@ -320,6 +320,9 @@ take_option(struct cli_inv *inv, int argc, char **argv, int *i)
 	for (size_t k = 0; k < sizeof(globals) / sizeof(globals[0]); k++)
 		if (strcmp(globals[k].name, buf) == 0)
 			g = (int)k;
+	/* A command's own flag of a global's name (incidents declare --tenant) wins. */
+	if (g >= 0 && inv->cmd != NULL && cli_flag_find(inv->cmd, buf) != NULL)
+		g = -1;
 	if (g < 0 && inv->cmd != NULL)
 		f = cli_flag_find(inv->cmd, buf);
 	if (g < 0 && f == NULL)
@@ -360,9 +363,13 @@ check_complete(struct cli_inv *inv)
 	if (c == NULL)
 		return cli_usage_error(inv, "missing subcommand for '%s'",
 		    inv->group->name);
-	if (inv->npos != cli_cmd_nargs(c))
+	if (inv->npos < cli_cmd_nargs_min(c) || inv->npos > cli_cmd_nargs(c))
 		return cli_usage_error(inv, "expected argument%s %s",
 		    cli_cmd_nargs(c) > 1 ? "s" : "", c->args);
+	if ((c->opts & CLI_C_ACTION) && inv->npos > 0 &&
+	    strcmp(inv->pos[0], "list") != 0 && strcmp(inv->pos[0], "create") != 0)
+		return cli_usage_error(inv, "expected list or create, not '%s'",
+		    inv->pos[0]);
 	for (const struct cli_flag *f = c->flags; f->name != NULL; f++)
 		if ((f->fl & CLI_FL_REQUIRED) &&
 		    json_object_get(target_of(inv, f), f->field) == NULL)

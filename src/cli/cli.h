@@ -37,6 +37,7 @@ enum cli_exit {
 	CLI_EXIT_INVALID = 7,      /* 400, 413, 422 */
 	CLI_EXIT_UNAVAILABLE = 8,  /* 503 and other 5xx */
 	CLI_EXIT_OTHER = 9,        /* anything else, out of memory */
+	CLI_EXIT_VERIFY = 10,      /* audit verify: the trail does not verify */
 };
 
 /* ------------------------------------------------------- commands.c */
@@ -81,6 +82,13 @@ enum cli_view {
 	CLI_V_PROVIDER,
 	CLI_V_CASE,
 	CLI_V_REQUEST,
+	CLI_V_AUDIT,        /* an audit record */
+	CLI_V_CHECKPOINT,   /* a signed checkpoint of an audit chain */
+	CLI_V_NOTIFICATION, /* an outbox row: a notification and its delivery */
+	CLI_V_WEBHOOK,      /* a webhook endpoint */
+	CLI_V_INCIDENT,     /* a service incident (break-glass) */
+	CLI_V_EMERGENCY,    /* an emergency access (break-glass) */
+	CLI_V_GRANT,        /* a signed grant */
 };
 
 #define CLI_C_LIST        0x01u  /* a paged list: --limit, --page-size */
@@ -89,6 +97,8 @@ enum cli_view {
 #define CLI_C_CHANGE      0x08u  /* at least one body flag must be given */
 #define CLI_C_TEXT        0x10u  /* the answer is text, not JSON */
 #define CLI_C_SECRET      0x20u  /* the answer holds a new token: shown once */
+#define CLI_C_CUSTOM      0x40u  /* run by cli_audit_run (audit.c), not the engine */
+#define CLI_C_ACTION      0x80u  /* optional argument list|create: create POSTs */
 
 struct cli_cmd {
 	const char *group;      /* "requests" */
@@ -118,8 +128,10 @@ const struct cli_group *cli_group_find(const char *name);
 /* The command `group verb`; verb NULL finds a group that is a command. */
 const struct cli_cmd *cli_cmd_find(const char *group, const char *verb);
 const struct cli_flag *cli_flag_find(const struct cli_cmd *c, const char *name);
-/* Number of positional arguments the command takes. */
+/* Number of positional arguments the command takes ("[X]" is optional). */
 size_t cli_cmd_nargs(const struct cli_cmd *c);
+/* How many of them are required (those not written "[X]"). */
+size_t cli_cmd_nargs_min(const struct cli_cmd *c);
 
 /* ----------------------------------------------------------- args.c */
 
@@ -210,6 +222,17 @@ int cli_http_call(struct cli_http *h, const char *method, const char *target,
 void cli_resp_free(struct cli_resp *r);
 /* Percent-encodes s into b (every byte but unreserved ones). */
 void cli_http_escape(struct cli_http *h, struct cli_buf *b, const char *s);
+/*
+ * GET base_url + `target`, writing a 2xx answer's body to `out` as it
+ * arrives (no size limit, constant memory; no total time limit, but an
+ * answer that stalls for a minute is abandoned).  A non-2xx answer is
+ * collected into *err instead (at most CLI_RESPONSE_MAX bytes) for
+ * cli_print_http_error.  Returns CLI_EXIT_OK when a whole answer arrived
+ * (check err->status), CLI_EXIT_TRANSPORT when it was cut short, or
+ * CLI_EXIT_OTHER when `out` could not be written, having said why.
+ */
+int cli_http_download(struct cli_http *h, const char *target, FILE *out,
+    struct cli_resp *err, unsigned long long *bytes);
 
 /* ------------------------------------------------------------ run.c */
 
@@ -232,6 +255,19 @@ int cli_print_json(const json_t *v);
 void cli_sanitize(struct cli_buf *b, const char *s);
 /* Display width of UTF-8 text (code points). */
 size_t cli_width(const char *s);
+
+/* ---------------------------------------------------------- audit.c */
+
+/*
+ * The audit commands the engine cannot run as one call: `audit export`
+ * (streams to a file) and `audit verify` (checks the result, or an export
+ * offline).  `target` is the built path and query.
+ */
+int cli_audit_run(struct cli_inv *inv, struct cli_http *h, const char *target);
+/* True when the command runs without the daemon (audit verify --file). */
+bool cli_audit_offline(const struct cli_inv *inv);
+/* audit verify --file: needs no token and no tenant. */
+int cli_audit_verify_file(struct cli_inv *inv);
 
 /* ---------------------------------------------------------- views.c */
 

@@ -34,8 +34,12 @@ static const struct cli_flag tenants_create[] = {
 
 static const struct cli_flag provider_set[] = {
 	{ "require-internal-approval", "true|false", CLI_F_BOOLWORD,
-	  "require_internal_approval", NULL, REQ,
+	  "require_internal_approval", NULL, 0,
 	  "require a support_manager's approval before the tenant's" },
+	{ "emergency-cap", "N", CLI_F_INT, "emergency_cap", NULL, 0,
+	  "at most N emergency accesses per tenant in the window (1..1000)" },
+	{ "emergency-window-hours", "H", CLI_F_INT, "emergency_window_hours",
+	  NULL, 0, "the window of the emergency cap, in hours (1..8760)" },
 	END
 };
 
@@ -141,6 +145,136 @@ static const struct cli_flag comment_only[] = {
 	END
 };
 
+/* Break-glass (docs/break-glass.md).  Their own --tenant wins over the global. */
+static const struct cli_flag incidents_declare[] = {
+	{ "title", "TITLE", CLI_F_STR, "title", NULL, REQ, "what is broken" },
+	{ "severity", "SEVERITY", CLI_F_STR, "severity", NULL, REQ,
+	  "low, medium, high or critical (only critical allows emergency access)" },
+	{ "tenant", "TENANT", CLI_F_LIST, "tenants", NULL, REQ,
+	  "an affected tenant (repeatable)" },
+	END
+};
+
+static const struct cli_flag incidents_list[] = {
+	{ "open", NULL, CLI_F_CONST, "status", "open", QRY, "only open incidents" },
+	END
+};
+
+static const struct cli_flag emergency_request[] = {
+	{ "incident", "ID", CLI_F_STR, "incident", NULL, REQ,
+	  "an open critical incident that lists the tenant" },
+	{ "tenant", "TENANT", CLI_F_STR, "tenant", NULL, REQ, "the tenant" },
+	{ "workload", "WORKLOAD", CLI_F_STR, "workload", NULL, REQ,
+	  "exchange, sharepoint, teams or a provider-defined one" },
+	{ "resource", "PATH", CLI_F_LIST, "resources", NULL, REQ,
+	  "a resource path (repeatable)" },
+	{ "justification", "TEXT", CLI_F_STR, "justification", NULL, REQ,
+	  "why the emergency needs the tenant's content" },
+	{ "duration", "DURATION", CLI_F_DURATION, "duration_minutes", NULL, 0,
+	  "how long: 1h to 12h (default 4h)" },
+	END
+};
+
+static const struct cli_flag emergency_list[] = {
+	{ "status", "STATUS", CLI_F_STR, "status", NULL, QRY,
+	  "pending_approval, active, ended or expired" },
+	{ "incident", "ID", CLI_F_STR, "incident", NULL, QRY,
+	  "only accesses under this incident" },
+	END
+};
+
+static const struct cli_flag emergency_object[] = {
+	{ "comment", "TEXT", CLI_F_STR, "comment", NULL, REQ,
+	  "the tenant's objection, for the provider to answer" },
+	END
+};
+
+static const struct cli_flag emergency_review[] = {
+	{ "response", "TEXT", CLI_F_STR, "response", NULL, REQ,
+	  "the provider's answer to the tenant's objection" },
+	END
+};
+
+#define AUDIT_PROVIDER_FLAG \
+	{ "provider", NULL, CLI_F_TRUE, "all_tenants", NULL, CLI_FL_LOCAL, \
+	  "the provider's own audit log (provider_admin), even when a " \
+	  "tenant is known" }
+
+static const struct cli_flag audit_search[] = {
+	{ "start", "TIME", CLI_F_STR, "start", NULL, QRY,
+	  "records at or after this RFC 3339 time" },
+	{ "end", "TIME", CLI_F_STR, "end", NULL, QRY,
+	  "records before this RFC 3339 time" },
+	{ "record-type", "TYPE", CLI_F_STR, "record_type", NULL, QRY,
+	  "e.g. CustomerLockboxRequest, CustomerLockboxAccess" },
+	{ "operation", "OP", CLI_F_STR, "operation", NULL, QRY,
+	  "e.g. ApproveRequest, AccessContent, SearchAuditLog" },
+	{ "actor", "USER", CLI_F_STR, "actor", NULL, QRY,
+	  "the id of who acted" },
+	{ "object", "ID", CLI_F_STR, "object", NULL, QRY,
+	  "the object acted on, e.g. a request id" },
+	{ "result", "RESULT", CLI_F_STR, "result", NULL, QRY,
+	  "success, failure, allowed or denied" },
+	AUDIT_PROVIDER_FLAG,
+	END
+};
+
+static const struct cli_flag audit_export[] = {
+	{ "format", "jsonl|csv", CLI_F_STR, "format", NULL, REQ | QRY,
+	  "jsonl: the whole chain with its checkpoints, verifiable offline; "
+	  "csv: records for a spreadsheet" },
+	{ "output", "FILE", CLI_F_STR, "output", NULL, CLI_FL_LOCAL,
+	  "write to FILE (created 0600, replaced if present) instead of "
+	  "standard output" },
+	{ "start", "TIME", CLI_F_STR, "start", NULL, QRY,
+	  "csv only: records at or after this RFC 3339 time" },
+	{ "end", "TIME", CLI_F_STR, "end", NULL, QRY,
+	  "csv only: records before this RFC 3339 time" },
+	AUDIT_PROVIDER_FLAG,
+	END
+};
+
+static const struct cli_flag audit_verify[] = {
+	{ "file", "FILE", CLI_F_STR, "file", NULL, CLI_FL_LOCAL,
+	  "verify this JSONL export offline instead of asking the daemon" },
+	{ "jwks", "URL", CLI_F_STR, "jwks", NULL, CLI_FL_LOCAL,
+	  "with --file: the public keys' JWKS URL (default: "
+	  "LOCKBOX_URL/.well-known/lockbox-audit-keys.json)" },
+	{ "key", "FILE", CLI_F_STR, "key", NULL, CLI_FL_LOCAL,
+	  "with --file: the public keys as a JWKS JSON file (no network)" },
+	AUDIT_PROVIDER_FLAG,
+	END
+};
+
+static const struct cli_flag audit_checkpoints[] = {
+	AUDIT_PROVIDER_FLAG,
+	END
+};
+
+static const struct cli_flag notifications_list[] = {
+	{ "status", "STATUS", CLI_F_STR, "status", NULL, QRY,
+	  "pending, delivered or dead" },
+	{ "all-tenants", NULL, CLI_F_TRUE, "all_tenants", NULL, CLI_FL_LOCAL,
+	  "every notification (GET /v1/notifications; provider_admin)" },
+	END
+};
+
+#define WEBHOOK_PROVIDER_FLAG \
+	{ "provider", NULL, CLI_F_TRUE, "all_tenants", NULL, CLI_FL_LOCAL, \
+	  "the provider's endpoints (provider_admin), even when a tenant is known" }
+
+static const struct cli_flag webhooks_add[] = {
+	{ "url", "URL", CLI_F_STR, "url", NULL, REQ,
+	  "the http:// or https:// endpoint receiving signed JSON events" },
+	WEBHOOK_PROVIDER_FLAG,
+	END
+};
+
+static const struct cli_flag webhooks_other[] = {
+	WEBHOOK_PROVIDER_FLAG,
+	END
+};
+
 const struct cli_group cli_groups[] = {
 	{ "me", "show who the token belongs to" },
 	{ "tenants", "create and read tenants (provider)" },
@@ -150,9 +284,14 @@ const struct cli_group cli_groups[] = {
 	{ "settings", "a tenant's Customer Lockbox settings" },
 	{ "cases", "support cases of a tenant" },
 	{ "requests", "Lockbox requests: create, read, decide" },
+	{ "notifications", "email and webhook deliveries and failures" },
+	{ "webhooks", "webhook endpoints receiving signed events" },
+	{ "audit", "search, export and verify the audit trail" },
 	{ "health", "is the daemon alive (GET /healthz)" },
 	{ "ready", "can the daemon serve (GET /readyz)" },
 	{ "metrics", "the daemon's Prometheus metrics" },
+	{ "incidents", "service incidents (break-glass; incident_manager)" },
+	{ "emergency", "emergency access under a critical incident (break-glass)" },
 };
 const size_t cli_ngroups = sizeof(cli_groups) / sizeof(cli_groups[0]);
 
@@ -247,6 +386,77 @@ const struct cli_cmd cli_cmds[] = {
 	{ "requests", "cancel", "ID", "POST", T "/requests/{0}/cancel", NULL,
 	  comment_only, CLI_V_REQUEST, CLI_C_TENANT,
 	  "withdraw your own pending request", NULL },
+	{ "requests", "grant", "ID", "GET", T "/requests/{0}/grant", NULL,
+	  no_flags, CLI_V_GRANT, CLI_C_TENANT | CLI_C_SECRET,
+	  "fetch the signed grant of your approved request",
+	  "Only the requester, while the request is approved.  Prints the "
+	  "grant (a JWS): send it as 'Authorization: Bearer GRANT' to the "
+	  "content gateway.  With --json, prints the token with its request, "
+	  "resources and expiry." },
+	{ "keys", "rotate", NULL, "POST", "/v1/keys/rotate", NULL, no_flags,
+	  CLI_V_RAW, 0, "make a new signing key current",
+	  "Needs provider_admin.  Grants signed by the old key keep verifying "
+	  "until they end." },
+
+	{ "audit", "search", NULL, "GET", T "/audit", "/v1/provider/audit",
+	  audit_search, CLI_V_AUDIT, CLI_C_TENANT_OPT | CLI_C_LIST,
+	  "search the audit trail, newest first",
+	  "Every filter must match (exact match; times are RFC 3339).  Needs "
+	  "global_admin or compliance_admin of the tenant, or provider_admin; "
+	  "a provider principal without --tenant searches the provider's own "
+	  "log.  The search itself is recorded (SearchAuditLog)." },
+	{ "audit", "export", NULL, "GET", T "/audit/export",
+	  "/v1/provider/audit/export", audit_export, CLI_V_RAW,
+	  CLI_C_TENANT_OPT | CLI_C_CUSTOM,
+	  "export the audit trail as JSON Lines or CSV",
+	  "Streams the export to --output (or standard output) as it "
+	  "arrives, never holding it in memory.  The JSONL form ends on a "
+	  "signed checkpoint and can be checked later with 'lockbox audit "
+	  "verify --file'.  The export itself is recorded (ExportAuditLog)." },
+	{ "audit", "verify", NULL, "GET", T "/audit/verify",
+	  "/v1/provider/audit/verify", audit_verify, CLI_V_RAW,
+	  CLI_C_TENANT_OPT | CLI_C_CUSTOM,
+	  "verify the audit trail's hash chain and signed checkpoints",
+	  "With --file, checks a JSONL export offline with nothing but the "
+	  "public keys (--key FILE, or the JWKS from --jwks URL or "
+	  "LOCKBOX_URL/.well-known/lockbox-audit-keys.json); no token is needed.  Without "
+	  "--file, asks the daemon to verify the stored trail.  Prints 'OK: "
+	  "N records, M checkpoints, seq A..B' and exits 0, or 'FAILED at "
+	  "line L (seq S): PROBLEM: reason' and exits 10." },
+	{ "audit", "checkpoints", "[list|create]", "GET",
+	  T "/audit/checkpoints", "/v1/provider/audit/checkpoints",
+	  audit_checkpoints, CLI_V_CHECKPOINT,
+	  CLI_C_TENANT_OPT | CLI_C_LIST | CLI_C_ACTION,
+	  "list the signed checkpoints, or sign one of the head now",
+	  "'list' (the default) shows the checkpoints oldest first; 'create' "
+	  "signs a checkpoint of the chain's current head (POST), or shows "
+	  "the one it already has." },
+
+	{ "notifications", "list", NULL, "GET", T "/notifications",
+	  "/v1/notifications", notifications_list, CLI_V_NOTIFICATION,
+	  CLI_C_TENANT_OPT | CLI_C_LIST,
+	  "list recent notifications and their delivery, newest first",
+	  "Tenant admins see their tenant's; with --all-tenants, or as a "
+	  "provider principal without --tenant, provider_admin sees every "
+	  "notification (GET /v1/notifications).  Dead ones were given up "
+	  "after the retry horizon; LAST ERROR says why." },
+	{ "webhooks", "add", NULL, "POST", T "/webhooks",
+	  "/v1/provider/webhooks", webhooks_add, CLI_V_WEBHOOK,
+	  CLI_C_TENANT_OPT | CLI_C_SECRET,
+	  "add a webhook endpoint; prints its signing secret once",
+	  "Events are POSTed as JSON signed per Standard Webhooks "
+	  "(webhook-id, webhook-timestamp, webhook-signature).  The secret "
+	  "(whsec_...) is shown here only; store it now.  A tenant's "
+	  "endpoints need global_admin; the provider's (--provider, or a "
+	  "provider principal without --tenant) need provider_admin." },
+	{ "webhooks", "list", NULL, "GET", T "/webhooks",
+	  "/v1/provider/webhooks", webhooks_other, CLI_V_WEBHOOK,
+	  CLI_C_TENANT_OPT | CLI_C_LIST, "list webhook endpoints (never secrets)",
+	  NULL },
+	{ "webhooks", "remove", "ID", "DELETE", T "/webhooks/{0}",
+	  "/v1/provider/webhooks/{0}", webhooks_other, CLI_V_WEBHOOK,
+	  CLI_C_TENANT_OPT, "remove a webhook endpoint",
+	  "Notifications still queued for it become dead letters." },
 
 	{ "health", NULL, NULL, "GET", "/healthz", NULL, no_flags,
 	  CLI_V_STATUS, 0, "is the daemon alive", NULL },
@@ -254,6 +464,55 @@ const struct cli_cmd cli_cmds[] = {
 	  0, "can the daemon serve (storage up)", NULL },
 	{ "metrics", NULL, NULL, "GET", "/metrics", NULL, no_flags, CLI_V_RAW,
 	  CLI_C_TEXT, "print the Prometheus metrics", NULL },
+
+	{ "incidents", "declare", NULL, "POST", "/v1/incidents", NULL,
+	  incidents_declare, CLI_V_INCIDENT, 0, "declare a service incident",
+	  "Needs incident_manager.  Only an open critical incident that lists "
+	  "a tenant allows emergency access to that tenant." },
+	{ "incidents", "list", NULL, "GET", "/v1/incidents", NULL, incidents_list,
+	  CLI_V_INCIDENT, CLI_C_LIST, "list incidents, newest first",
+	  "Provider roles." },
+	{ "incidents", "get", "ID", "GET", "/v1/incidents/{0}", NULL, no_flags,
+	  CLI_V_INCIDENT, 0, "show an incident and its emergency accesses", NULL },
+	{ "incidents", "close", "ID", "POST", "/v1/incidents/{0}/close", NULL,
+	  no_flags, CLI_V_INCIDENT, 0, "close an incident",
+	  "Ends every pending or active emergency access under it at once.  "
+	  "Needs incident_manager." },
+
+	{ "emergency", "request", NULL, "POST", "/v1/emergency-access", NULL,
+	  emergency_request, CLI_V_EMERGENCY, 0,
+	  "ask for emergency access to a tenant's content",
+	  "Needs incident_manager or support_engineer.  Refused (422) when the "
+	  "incident is not critical, closed or not for the tenant, when the "
+	  "tenant denied that scope in the last 7 days, or at the tenant's "
+	  "cap; the refused attempt is recorded in the tenant's audit log." },
+	{ "emergency", "approve", "ID", "POST", "/v1/emergency-access/{0}/approve",
+	  NULL, no_flags, CLI_V_EMERGENCY, 0, "approve and start an emergency access",
+	  "A different incident_manager than the requester.  The tenant is "
+	  "notified at once." },
+	{ "emergency", "grant", "ID", "GET", "/v1/emergency-access/{0}/grant",
+	  NULL, no_flags, CLI_V_RAW, CLI_C_SECRET,
+	  "fetch the grant token of your active emergency access", NULL },
+	{ "emergency", "end", "ID", "POST", "/v1/emergency-access/{0}/end", NULL,
+	  no_flags, CLI_V_EMERGENCY, 0, "end an emergency access now",
+	  "An incident_manager or the requester." },
+	{ "emergency", "list", NULL, "GET", T "/emergency-access",
+	  "/v1/emergency-access", emergency_list, CLI_V_EMERGENCY,
+	  CLI_C_TENANT_OPT | CLI_C_LIST, "list emergency accesses, newest first",
+	  "With --tenant (or as a tenant principal) the tenant's; a provider "
+	  "principal without --tenant lists every one it may see." },
+	{ "emergency", "get", "ID", "GET", T "/emergency-access/{0}",
+	  "/v1/emergency-access/{0}", no_flags, CLI_V_EMERGENCY, CLI_C_TENANT_OPT,
+	  "show an emergency access, its notice and any objection", NULL },
+	{ "emergency", "object", "ID", "POST", T "/emergency-access/{0}/object",
+	  NULL, emergency_object, CLI_V_EMERGENCY, CLI_C_TENANT,
+	  "object to an emergency access (the tenant)",
+	  "global_admin or compliance_admin of the tenant; opens a review the "
+	  "provider must answer." },
+	{ "emergency", "review", "ID", "POST", "/v1/emergency-access/{0}/review",
+	  NULL, emergency_review, CLI_V_EMERGENCY, 0,
+	  "answer a tenant's objection (the provider)",
+	  "provider_admin or incident_manager." },
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 
@@ -287,6 +546,26 @@ cli_flag_find(const struct cli_cmd *c, const char *name)
 		if (strcmp(f->name, name) == 0)
 			return f;
 	return NULL;
+}
+
+size_t
+cli_cmd_nargs_min(const struct cli_cmd *c)
+{
+	size_t n = 0;
+	bool in_word = false;
+
+	if (c->args == NULL)
+		return 0;
+	for (const char *p = c->args; *p != '\0'; p++) {
+		if (*p == ' ') {
+			in_word = false;
+		} else if (!in_word) {
+			in_word = true;
+			if (*p != '[')
+				n++;
+		}
+	}
+	return n;
 }
 
 size_t

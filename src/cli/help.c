@@ -25,7 +25,8 @@ static const char exit_codes[] =
     "     (HTTP 422, 400, 413)\n"
     "  8  server unavailable (HTTP 503 and other 5xx)\n"
     "  9  anything else (HTTP 405, 429, an unreadable answer, out of "
-    "memory)\n";
+    "memory)\n"
+    "  10 audit verify: the audit trail or export does not verify\n";
 
 static const char global_opts[] =
     "global options (before or after the command):\n"
@@ -143,7 +144,7 @@ cli_help_group(FILE *out, const struct cli_group *g)
 	for (size_t i = 0; i < cli_ncmds; i++) {
 		const struct cli_cmd *c = &cli_cmds[i];
 		if (strcmp(c->group, g->name) == 0)
-			fprintf(out, "  %-10s %s\n", c->verb, c->summary);
+			fprintf(out, "  %-12s %s\n", c->verb, c->summary);
 	}
 	fprintf(out, "\nRun 'lockbox %s SUBCOMMAND --help' for its options; "
 	    "'lockbox --help' for\nthe global options and exit status.\n",

@@ -293,3 +293,112 @@ out:
 	cli_buf_free(&url);
 	return rc;
 }
+
+/* Where a download's bytes go: the file for 2xx, a bounded buffer else. */
+struct dl_sink {
+	CURL *curl;
+	FILE *out;
+	struct sink err;
+	unsigned long long bytes;
+	bool write_failed;
+};
+
+static size_t
+on_download(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct dl_sink *s = ud;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299)
+		return on_data(ptr, size, nmemb, &s->err);
+	if (fwrite(ptr, 1, n, s->out) != n) {
+		s->write_failed = true;
+		return 0;
+	}
+	s->bytes += n;
+	return n;
+}
+
+int
+cli_http_download(struct cli_http *h, const char *target, FILE *out,
+    struct cli_resp *err, unsigned long long *bytes)
+{
+	struct cli_buf url;
+	struct dl_sink sink;
+	struct curl_slist *hdrs = NULL;
+	CURL *c = h->curl;
+	CURLcode cc;
+	long status = 0;
+	int rc = CLI_EXIT_TRANSPORT;
+
+	memset(&sink, 0, sizeof(sink));
+	sink.curl = c;
+	sink.out = out;
+	cli_buf_init(&url, CLI_URL_MAX);
+	cli_buf_init(&sink.err.buf, CLI_RESPONSE_MAX);
+	cli_buf_add(&url, h->base);
+	cli_buf_add(&url, target);
+	if (url.bad) {
+		fprintf(stderr, "lockbox: the request URL is too long\n");
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (!add_headers(h, false, &hdrs)) {
+		rc = oom();
+		goto out;
+	}
+	curl_easy_reset(c);
+	h->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, url.p);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	/* An export may take long; one that stalls for a minute is dead. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "lockbox/" LOCKBOX_VERSION);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_download);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+
+	cc = curl_easy_perform(c);
+	if (sink.write_failed) {
+		fprintf(stderr, "lockbox: cannot write the output\n");
+		rc = CLI_EXIT_OTHER;
+		goto out;
+	}
+	if (sink.err.too_big) {
+		fprintf(stderr, "lockbox: the error answer from %s is too large\n", h->shown);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		fprintf(stderr, "lockbox: the answer from %s was cut short: %s\n", h->shown,
+		    h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (sink.err.buf.p == NULL)
+		cli_buf_add(&sink.err.buf, "");
+	if (sink.err.buf.bad) {
+		rc = oom();
+		goto out;
+	}
+	err->status = status;
+	err->body = sink.err.buf.p;
+	err->len = sink.err.buf.len;
+	sink.err.buf.p = NULL;
+	if (bytes != NULL)
+		*bytes = sink.bytes;
+	rc = CLI_EXIT_OK;
+out:
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	free_headers(hdrs);
+	cli_buf_free(&sink.err.buf);
+	cli_buf_free(&url);
+	return rc;
+}

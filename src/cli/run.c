@@ -170,9 +170,10 @@ print_text(const struct cli_resp *r)
 	return rc;
 }
 
-/* One call with an object (or text) for an answer. */
+/* One call of `method` with an object (or text) for an answer. */
 static int
-run_one(struct cli_inv *inv, struct cli_http *h, const char *target)
+run_one(struct cli_inv *inv, struct cli_http *h, const char *method,
+    const char *target)
 {
 	const struct cli_cmd *c = inv->cmd;
 	struct cli_resp r = { 0, NULL, 0 };
@@ -181,9 +182,9 @@ run_one(struct cli_inv *inv, struct cli_http *h, const char *target)
 	int rc;
 
 	/* POST and PATCH always carry a JSON object, if only {}. */
-	if (strcmp(c->method, "POST") == 0 || strcmp(c->method, "PATCH") == 0)
+	if (strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0)
 		body = inv->body;
-	if ((rc = cli_http_call(h, c->method, target, body, &r)) != CLI_EXIT_OK)
+	if ((rc = cli_http_call(h, method, target, body, &r)) != CLI_EXIT_OK)
 		goto out;
 	if (r.status < 200 || r.status > 299) {
 		rc = cli_print_http_error(&r);
@@ -309,8 +310,13 @@ cli_run(struct cli_inv *inv)
 	struct cli_buf target;
 	const char *tenant = NULL, *tmpl = c->path;
 	char *owned = NULL;
+	/* `audit checkpoints create` is the POST of the same path. */
+	bool create = (c->opts & CLI_C_ACTION) && inv->npos > 0 &&
+	    strcmp(inv->pos[0], "create") == 0;
 	int rc;
 
+	if (cli_audit_offline(inv))
+		return cli_audit_verify_file(inv);
 	cli_buf_init(&target, CLI_URL_MAX);
 	if ((rc = cli_http_new(inv->url, inv->token, &h)) != CLI_EXIT_OK)
 		goto out;
@@ -335,11 +341,15 @@ cli_run(struct cli_inv *inv)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if (c->opts & CLI_C_LIST) {
+	if ((c->opts & CLI_C_LIST) && !create) {
 		rc = run_list(inv, h, target.p);
+	} else if (c->opts & CLI_C_CUSTOM) {
+		build_query(h, &target, inv->query, 0, NULL);
+		rc = target.bad ? oom() : cli_audit_run(inv, h, target.p);
 	} else {
 		build_query(h, &target, inv->query, 0, NULL);
-		rc = target.bad ? oom() : run_one(inv, h, target.p);
+		rc = target.bad ? oom() : run_one(inv, h,
+		    create ? "POST" : c->method, target.p);
 	}
 out:
 	free(owned);

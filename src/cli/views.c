@@ -239,6 +239,36 @@ cell_stages(const json_t *obj, struct cli_buf *b)
 	}
 }
 
+/* "realm/id" of an audit record's actor. */
+static void
+cell_actor(const json_t *obj, struct cli_buf *b)
+{
+	const json_t *a = json_object_get(obj, "actor");
+	const char *realm = json_string_value(json_object_get(a, "realm"));
+	const char *id = json_string_value(json_object_get(a, "id"));
+
+	if (id == NULL) {
+		cli_buf_add(b, "-");
+		return;
+	}
+	if (realm != NULL && realm[0] != '\0') {
+		cli_buf_add(b, realm);
+		cli_buf_add(b, "/");
+	}
+	cli_buf_add(b, id);
+}
+
+/* An audit record's details as compact JSON. */
+static void
+cell_details(const json_t *obj, struct cli_buf *b)
+{
+	char *text = json_dumps(json_object_get(obj, "details"),
+	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	cli_buf_add(b, text != NULL ? text : "-");
+	free(text);
+}
+
 /* ----------------------------------------------------------------- views */
 
 static const struct col status_cols[] = {
@@ -336,6 +366,136 @@ request_decisions(const json_t *obj)
 	    json_object_get(obj, "decisions"), "  ");
 }
 
+static const struct col audit_cols[] = {
+	{ "TIME", "time", BOTH, NULL },
+	{ "SEQ", "seq", IN_BLOCK, NULL },
+	{ "ID", "id", IN_BLOCK, NULL },
+	{ "TENANT", "tenant", IN_BLOCK, NULL },
+	{ "RECORD TYPE", "record_type", BOTH, NULL },
+	{ "OPERATION", "operation", BOTH, NULL },
+	{ "ACTOR", NULL, BOTH, cell_actor },
+	{ "OBJECT", "object_id", BOTH, NULL },
+	{ "RESULT", "result", BOTH, NULL },
+	{ "CLIENT IP", "client_ip", IN_BLOCK, NULL },
+	{ "DETAILS", NULL, IN_BLOCK, cell_details },
+	{ "HASH", "hash", IN_BLOCK, NULL },
+};
+
+static const struct col checkpoint_cols[] = {
+	{ "SEQ", "seq", BOTH, NULL },
+	{ "TIME", "time", BOTH, NULL },
+	{ "KID", "kid", BOTH, NULL },
+	{ "ANCHOR", "anchor", BOTH, NULL },
+	{ "HEAD HASH", "head_hash", BOTH, NULL },
+	{ "TENANT", "tenant", IN_BLOCK, NULL },
+	{ "SIGNATURE", "sig", IN_BLOCK, NULL },
+};
+
+static const struct col notification_cols[] = {
+	{ "ID", "id", BOTH, NULL },
+	{ "TENANT", "tenant", IN_BLOCK, NULL },
+	{ "CHANNEL", "channel", BOTH, NULL },
+	{ "RECIPIENT", "recipient", BOTH, NULL },
+	{ "ENDPOINT", "endpoint", IN_BLOCK | OPTIONAL, NULL },
+	{ "TOPIC", "topic", BOTH, NULL },
+	{ "STATUS", "status", BOTH, NULL },
+	{ "ATTEMPTS", "attempts", BOTH, NULL },
+	{ "CREATED", "created_at", BOTH, NULL },
+	{ "NEXT ATTEMPT", "next_attempt_at", IN_BLOCK, NULL },
+	{ "DELIVERED", "delivered_at", BOTH, NULL },
+	{ "DEADLINE", "deadline", IN_BLOCK | OPTIONAL, NULL },
+	{ "OVERDUE", "overdue_at", IN_BLOCK | OPTIONAL, NULL },
+	{ "LAST ERROR", "last_error", BOTH, NULL },
+};
+
+static const struct col webhook_cols[] = {
+	{ "ID", "id", BOTH, NULL },
+	{ "TENANT", "tenant", BOTH, NULL },
+	{ "URL", "url", BOTH, NULL },
+	{ "CREATED BY", "created_by", BOTH, NULL },
+	{ "CREATED", "created_at", BOTH, NULL },
+	{ "SECRET", "secret", IN_BLOCK | OPTIONAL, NULL },
+};
+
+static const struct col grant_cols[] = {
+	{ "REQUEST", "request_id", BOTH, NULL },
+	{ "TENANT", "tenant", BOTH, NULL },
+	{ "WORKLOAD", "workload", BOTH, NULL },
+	{ "RESOURCES", "resources", BOTH, NULL },
+	{ "NOT BEFORE", "not_before", BOTH, NULL },
+	{ "EXPIRES", "expires_at", BOTH, NULL },
+	{ "GRANT", "token", IN_BLOCK, NULL },
+};
+
+/* Break-glass: incidents and emergency access (docs/break-glass.md). */
+static const struct col incident_cols[] = {
+	{ "ID", "id", BOTH, NULL },
+	{ "SEVERITY", "severity", BOTH, NULL },
+	{ "STATUS", "status", BOTH, NULL },
+	{ "TITLE", "title", BOTH, NULL },
+	{ "TENANTS", "tenants", BOTH, NULL },
+	{ "DECLARED BY", "declared_by", IN_BLOCK, NULL },
+	{ "STARTED", "started_at", BOTH, NULL },
+	{ "ENDED", "ended_at", IN_BLOCK, NULL },
+	{ "CLOSED BY", "closed_by", IN_BLOCK, NULL },
+	{ "EMERGENCY ACCESS", "emergency_access", IN_BLOCK | OPTIONAL, NULL },
+	{ "ENDED ACCESS", "ended_emergency_access", IN_BLOCK | OPTIONAL, NULL },
+};
+
+static const struct col emergency_cols[] = {
+	{ "ID", "id", BOTH, NULL },
+	{ "TENANT", "tenant", BOTH, NULL },
+	{ "STATUS", "status", BOTH, NULL },
+	{ "INCIDENT", "incident", BOTH, NULL },
+	{ "REQUESTER", "requester", BOTH, NULL },
+	{ "APPROVER", "approver", BOTH, NULL },
+	{ "WORKLOAD", "workload", IN_BLOCK, NULL },
+	{ "RESOURCES", "resources", BOTH, NULL },
+	{ "JUSTIFICATION", "justification", IN_BLOCK, NULL },
+	{ "DURATION", "duration_minutes", IN_BLOCK, cell_duration },
+	{ "CREATED", "created_at", IN_BLOCK, NULL },
+	{ "STARTS", "starts_at", IN_BLOCK, NULL },
+	{ "EXPIRES", "expires_at", BOTH, NULL },
+	{ "ENDED", "ended_at", IN_BLOCK, NULL },
+	{ "END REASON", "end_reason", IN_BLOCK, NULL },
+	{ "NOTICE DUE", "notification_due_at", IN_BLOCK, NULL },
+	{ "NOTICE DELIVERED", "notification_delivered_at", IN_BLOCK, NULL },
+	{ "NOTICE OVERDUE", "notice_overdue", BOTH, NULL },
+	{ "REVIEW", "review_status", BOTH, NULL },
+};
+
+static const struct col objection_cols[] = {
+	{ "WHAT", "what", IN_TABLE, NULL },
+	{ "BY", "by", IN_TABLE, NULL },
+	{ "AT", "at", IN_TABLE, NULL },
+	{ "TEXT", "text", IN_TABLE, NULL },
+};
+
+/* The tenant's objection and the provider's answer, as a small table. */
+static void
+emergency_review(const json_t *obj)
+{
+	const json_t *ob = json_object_get(obj, "objection");
+	const json_t *rv = json_object_get(obj, "review");
+	json_t *rows = json_array();
+
+	if (rows == NULL || !json_is_object(ob)) {
+		json_decref(rows);
+		return;
+	}
+	json_array_append_new(rows, json_pack("{s:s, s:O, s:O, s:O}", "what", "objection",
+	    "by", json_object_get(ob, "by"), "at", json_object_get(ob, "at"),
+	    "text", json_object_get(ob, "comment")));
+	if (json_is_object(rv))
+		json_array_append_new(rows, json_pack("{s:s, s:O, s:O, s:O}", "what", "review",
+		    "by", json_object_get(rv, "by"), "at", json_object_get(rv, "at"),
+		    "text", json_object_get(rv, "response")));
+	printf("\nOBJECTION AND REVIEW\n");
+	print_table(objection_cols, sizeof(objection_cols) / sizeof(objection_cols[0]),
+	    IN_TABLE, rows, "  ");
+	json_decref(rows);
+}
+
 #define VIEW(id, cols, extra) { id, cols, sizeof(cols) / sizeof(cols[0]), extra }
 
 static const struct view views[] = {
@@ -347,6 +507,13 @@ static const struct view views[] = {
 	VIEW(CLI_V_PROVIDER, provider_cols, NULL),
 	VIEW(CLI_V_CASE, case_cols, NULL),
 	VIEW(CLI_V_REQUEST, request_cols, request_decisions),
+	VIEW(CLI_V_NOTIFICATION, notification_cols, NULL),
+	VIEW(CLI_V_WEBHOOK, webhook_cols, NULL),
+	VIEW(CLI_V_GRANT, grant_cols, NULL),
+	VIEW(CLI_V_AUDIT, audit_cols, NULL),
+	VIEW(CLI_V_CHECKPOINT, checkpoint_cols, NULL),
+	VIEW(CLI_V_INCIDENT, incident_cols, NULL),
+	VIEW(CLI_V_EMERGENCY, emergency_cols, emergency_review),
 };
 
 static const struct view *

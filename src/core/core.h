@@ -145,6 +145,13 @@ int lb_settings_check(const struct lb_tenant *t, const struct lb_settings *prev,
 /* Provider-wide settings. */
 struct lb_provider_settings {
 	bool require_internal_approval;
+	/*
+	 * Break-glass guard rail: at most emergency_cap emergency accesses per
+	 * tenant created within any emergency_window_hours.  0 means the
+	 * default (3 per 24 h): see lb_emergency_cap() and lb_emergency_window_ms().
+	 */
+	int emergency_cap;
+	int emergency_window_hours;
 };
 
 /* ------------------------------------------------------------------ cases */
@@ -404,5 +411,225 @@ struct lb_uri_target {
  * URI.  Output written only on success.
  */
 int lb_uri_resolve(const struct lb_uri_map *m, const char *uri, struct lb_uri_target *out);
+
+/* ------------------------------------------- break-glass (emergency.c) */
+
+/*
+ * Incidents and emergency access (SPEC 2 "Emergency access",
+ * docs/break-glass.md).  An incident_manager declares an incident with a
+ * severity and the tenants it affects; only an open critical incident that
+ * lists a tenant allows emergency access to that tenant.  A provider
+ * principal asks; a different incident_manager approves, which starts the
+ * window; it ends at its expiry, when ended by the provider, or when the
+ * incident closes.  The tenant must have been told within 48 h of the start.
+ */
+#define LB_INCIDENT_TENANTS_MAX         64
+#define LB_EMERGENCY_DURATION_DEFAULT   240     /* minutes: 4 h */
+#define LB_EMERGENCY_DURATION_MIN       60
+#define LB_EMERGENCY_DURATION_MAX       720     /* 12 h */
+#define LB_EMERGENCY_CAP_DEFAULT        3
+#define LB_EMERGENCY_CAP_MAX            1000
+#define LB_EMERGENCY_WINDOW_DEFAULT     24      /* hours */
+#define LB_EMERGENCY_WINDOW_MAX         8760    /* hours: one year */
+#define LB_EMERGENCY_DENIED_LOOKBACK_MS (7LL * 24 * 60 * 60 * 1000)
+/* Every break-glass record, and every access under an emergency grant. */
+#define LB_RT_EMERGENCY                 "CustomerLockboxEmergencyAccess"
+/* Emergency access ids are "emg_" + 26 base32 digits; incidents "inc_...". */
+#define LB_EMERGENCY_ID_PREFIX          "emg"
+#define LB_INCIDENT_ID_PREFIX           "inc"
+
+enum lb_severity { LB_SEV_LOW, LB_SEV_MEDIUM, LB_SEV_HIGH, LB_SEV_CRITICAL };
+const char *lb_severity_name(enum lb_severity s);
+int lb_severity_parse(const char *s, enum lb_severity *out);
+
+struct lb_incident {
+	char id[LB_REQID_MAX + 1];
+	char title[LB_NAME_MAX + 1];
+	enum lb_severity severity;
+	char tenants[LB_INCIDENT_TENANTS_MAX][LB_ID_MAX + 1];
+	size_t ntenants;
+	char declared_by[LB_ID_MAX + 1];
+	int64_t started_ms;
+	int64_t ended_ms;               /* 0 while open */
+	char closed_by[LB_ID_MAX + 1];  /* "" while open */
+	int64_t version;
+};
+
+/*
+ * Declares incident `id` for `actor` at now_ms: actor holds
+ * incident_manager in the provider realm (forbidden); title non-empty
+ * (missing_field); 1..LB_INCIDENT_TENANTS_MAX valid, distinct tenant ids
+ * (too_many_items, invalid_value).  Existence of the tenants is the
+ * caller's to check.
+ */
+int lb_incident_declare(const char *id, const char *title, enum lb_severity sev,
+    const char (*tenants)[LB_ID_MAX + 1], size_t ntenants, const struct lb_actor *actor,
+    int64_t now_ms, struct lb_incident *out);
+/* Closes an open incident (invalid_state if closed; forbidden unless an
+ * incident_manager).  On failure `inc` is unchanged. */
+int lb_incident_close(struct lb_incident *inc, const struct lb_actor *actor, int64_t now_ms);
+bool lb_incident_open(const struct lb_incident *inc);
+bool lb_incident_affects(const struct lb_incident *inc, const char *tenant);
+
+enum lb_emergency_status {
+	LB_EM_PENDING_APPROVAL,
+	LB_EM_ACTIVE,
+	LB_EM_ENDED,
+	LB_EM_EXPIRED,
+};
+const char *lb_emergency_status_name(enum lb_emergency_status s);
+int lb_emergency_status_parse(const char *s, enum lb_emergency_status *out);
+
+/* What ended an emergency access (stored, shown as end_reason). */
+#define LB_EM_END_PROVIDER  "ended_by_provider"
+#define LB_EM_END_INCIDENT  "incident_closed"
+#define LB_EM_END_EXPIRED   "expired"
+
+struct lb_emergency {
+	char id[LB_REQID_MAX + 1];
+	char incident[LB_REQID_MAX + 1];
+	char tenant[LB_ID_MAX + 1];
+	char requester[LB_ID_MAX + 1];
+	char approver[LB_ID_MAX + 1];           /* "" until approved */
+	char workload[LB_WORKLOAD_MAX + 1];
+	char resources[LB_RESOURCES_MAX][LB_RESOURCE_MAX + 1];
+	size_t nresources;
+	char justification[LB_JUSTIFICATION_MAX + 1];
+	int duration_minutes;
+	enum lb_emergency_status status;        /* as stored: see lb_emergency_status_at */
+	int64_t created_ms;
+	int64_t starts_ms;                      /* 0 until approved */
+	int64_t expires_ms;                     /* 0 until approved */
+	int64_t ended_ms;                       /* 0 until ended or expired */
+	char ended_by[LB_ID_MAX + 1];
+	char end_reason[24];                    /* LB_EM_END_*, "" while not ended */
+	char objection_by[LB_ID_MAX + 1];       /* "" when no objection */
+	char objection_comment[LB_COMMENT_MAX + 1];
+	int64_t objection_ms;
+	char review_by[LB_ID_MAX + 1];          /* "" until answered */
+	char review_response[LB_COMMENT_MAX + 1];
+	int64_t review_ms;
+	int64_t notice_overdue_ms;              /* 0 until recorded overdue */
+	int64_t version;
+};
+
+/* What the provider principal asks for (already parsed from JSON). */
+struct lb_emergency_input {
+	char incident[LB_REQID_MAX + 1];
+	char tenant[LB_ID_MAX + 1];
+	char workload[LB_WORKLOAD_MAX + 1];
+	char resources[LB_RESOURCES_MAX][LB_RESOURCE_MAX + 1];
+	size_t nresources;
+	char justification[LB_JUSTIFICATION_MAX + 1];
+	int duration_minutes;                   /* 0: default 240 */
+};
+
+/* The provider's guard rail, defaults applied. */
+int lb_emergency_cap(const struct lb_provider_settings *ps);
+int64_t lb_emergency_window_ms(const struct lb_provider_settings *ps);
+/*
+ * Whether an emergency access created at created_ms counts toward the cap
+ * at now_ms: the window is (now - window, now], so one created exactly one
+ * window ago no longer counts.
+ */
+bool lb_emergency_in_window(int64_t created_ms, int64_t now_ms, int64_t window_ms);
+/* Checks emergency_cap 1..1000 and emergency_window_hours 1..8760 (0 =
+ * default is allowed): invalid_value. */
+int lb_provider_settings_check(const struct lb_provider_settings *ps);
+/*
+ * Whether request `r` is a denial by the tenant within the lookback: its
+ * status is denied and its deny decision was made in (now - 7 d, now].
+ */
+bool lb_request_denied_recently(const struct lb_request *r, int64_t now_ms);
+
+/*
+ * The guard rails, in this order, for a new emergency access `id` asked by
+ * `actor` at now_ms:
+ *  - actor is a provider incident_manager or support_engineer (forbidden);
+ *  - workload and resources valid (invalid_value), 1..32 resources
+ *    (too_many_items), justification non-empty (missing_field), duration
+ *    60..720, 0 meaning 240 (invalid_duration);
+ *  - `inc` is the incident named (the caller answers a missing one);
+ *    closed: incident_closed; not critical: incident_not_critical; not
+ *    listing the tenant: tenant_not_affected;
+ *  - no requested resource covers or is covered by (lb_resource_covers
+ *    either way) any of `denied[0..ndenied)`, the resources of requests the
+ *    tenant denied in the last 7 days (lb_request_denied_recently):
+ *    tenant_denied_scope;
+ *  - count_in_window (the tenant's emergency accesses created in the
+ *    window, lb_emergency_in_window) < the cap: emergency_cap_reached.
+ * On success *out is a new access, pending_approval.
+ */
+int lb_emergency_create(const char *id, const struct lb_emergency_input *in,
+    const struct lb_actor *actor, const struct lb_incident *inc,
+    const struct lb_provider_settings *ps, const char *const *denied, size_t ndenied,
+    int count_in_window, int64_t now_ms, struct lb_emergency *out);
+/* True for the codes whose refusal is recorded (RefuseEmergencyAccess). */
+bool lb_emergency_guard_error(int err);
+
+/* The status at now_ms: an active access at or past expires_ms is expired. */
+enum lb_emergency_status lb_emergency_status_at(const struct lb_emergency *e, int64_t now_ms);
+
+/* What happened to an emergency access, for records and notifications. */
+enum lb_em_op {
+	LB_EM_OP_NONE = 0,
+	LB_EM_OP_REQUEST,
+	LB_EM_OP_APPROVE,
+	LB_EM_OP_END,
+	LB_EM_OP_EXPIRE,
+	LB_EM_OP_OBJECT,
+	LB_EM_OP_REVIEW,
+	LB_EM_OP_REFUSE,
+	LB_EM_OP_NOTICE_OVERDUE,
+};
+/* "RequestEmergencyAccess", ..., "EmergencyNoticeOverdue". */
+const char *lb_em_op_name(int op);
+
+/*
+ * Approval by `actor` at now_ms: a provider incident_manager (forbidden)
+ * who is not the requester (self_approval); the access is pending_approval
+ * (invalid_state); the incident is still open (incident_closed), critical
+ * and affecting the tenant.  Starts the window: starts = now, expires =
+ * now + duration.
+ */
+int lb_emergency_approve(struct lb_emergency *e, const struct lb_actor *actor,
+    const struct lb_incident *inc, int64_t now_ms);
+/*
+ * Ends a pending or active access (invalid_state otherwise).  With `actor`
+ * (reason LB_EM_END_PROVIDER) it must be an incident_manager or the
+ * requester (forbidden); the incident's close passes its closer and
+ * LB_EM_END_INCIDENT.
+ */
+int lb_emergency_end(struct lb_emergency *e, const struct lb_actor *actor,
+    const char *reason, int64_t now_ms);
+/* The passage of time: 1 when an active access past its expiry became
+ * expired (*op = LB_EM_OP_EXPIRE), 0 when nothing changed. */
+int lb_emergency_tick(struct lb_emergency *e, int64_t now_ms, int *op);
+/*
+ * The tenant's objection: `actor` is global_admin or compliance_admin of
+ * the access's tenant (forbidden); the access has started (invalid_state);
+ * no objection yet (invalid_state); comment non-empty (missing_field).
+ */
+int lb_emergency_object(struct lb_emergency *e, const struct lb_actor *actor,
+    const char *comment, int64_t now_ms);
+/* The provider's answer: provider_admin or incident_manager (forbidden);
+ * an objection is open (invalid_state); response non-empty (missing_field). */
+int lb_emergency_review(struct lb_emergency *e, const struct lb_actor *actor,
+    const char *response, int64_t now_ms);
+/* "open", "answered" or NULL when there is no objection. */
+const char *lb_emergency_review_status(const struct lb_emergency *e);
+
+/* The 48-hour notice: due at start + 48 h (0 before the start). */
+int64_t lb_emergency_notice_due(const struct lb_emergency *e);
+/*
+ * Overdue iff the access has started, now >= due, and the notice was not
+ * delivered before due (delivered_ms 0 = not delivered).
+ */
+bool lb_emergency_notice_overdue(const struct lb_emergency *e, int64_t delivered_ms,
+    int64_t now_ms);
+/* Who may see the access (else 404): provider_admin, support_manager and
+ * incident_manager all; a support_engineer their own; the tenant's
+ * principals their tenant's. */
+bool lb_emergency_visible(const struct lb_emergency *e, const struct lb_actor *actor);
 
 #endif

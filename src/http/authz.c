@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <microhttpd.h>
 #include <sodium.h>
 
@@ -32,6 +35,7 @@ struct authz_in {
 	enum lb_refusal pre;            /* unmapped or hostile URI */
 	const char *method;             /* GET, HEAD, ... */
 	const char *uri;                /* the raw URI, for the record; may be NULL */
+	char gateway_ip[64];            /* when client_ip came from X-Real-IP */
 };
 
 struct authz_out {
@@ -121,26 +125,30 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 	bool content = !in->resolved || in->target.kind == LB_URI_CONTENT;
 	int64_t started = clock_mono_us();
 	enum lb_refusal r;
+	bool emergency = false;         /* an emergency access's grant (break-glass) */
 
 	memset(o, 0, sizeof(*o));
 	r = identify(c, in->cred, o, &is_grant, &seen);
 	if (r == LB_REF_NONE && in->pre != LB_REF_NONE)
 		r = in->pre;
+	bool read = strcmp(in->method, "GET") == 0 || strcmp(in->method, "HEAD") == 0;
 	if (r == LB_REF_NONE && !content) {
-		/* Metadata: any support engineer, by grant or by own token. */
+		/* Metadata: any support engineer, by grant or by own token; read only. */
 		if (!is_grant && !(strcmp(o->engineer.realm, LB_PROVIDER_REALM) == 0 &&
 		    (o->engineer.roles & LB_ROLE_SUPPORT_ENGINEER)))
 			r = LB_REF_NOT_ENGINEER;
+		else if (!read)
+			r = LB_REF_METHOD;
 		else if (is_grant && seen.exp_s * 1000 <= c->now_ms)
 			r = LB_REF_NOT_LIVE;
 	} else if (r == LB_REF_NONE) {
 		if (!is_grant)
 			r = LB_REF_NO_GRANT;
-		else if (strcmp(in->method, "GET") != 0 && strcmp(in->method, "HEAD") != 0)
+		else if (!read)
 			r = LB_REF_METHOD;
 		else
-			r = live_check(c->app->live, seen.rid, seen.sub, in->target.tenant,
-			    in->target.workload, in->target.path, c->now_ms);
+			r = live_check_kind(c->app->live, seen.rid, seen.sub, in->target.tenant,
+			    in->target.workload, in->target.path, c->now_ms, &emergency);
 	}
 
 	/* The record, durable before the answer. */
@@ -153,6 +161,8 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 	    "request_id", o->rid[0] ? json_string(o->rid) : json_null(),
 	    "engineer", o->identified ? json_string(o->engineer.id) : json_null(),
 	    "gateway", gateway->id);
+	if (d != NULL && in->gateway_ip[0] != '\0')
+		json_object_set_new(d, "gateway_ip", json_string(in->gateway_ip));
 	if (d != NULL && in->uri != NULL) {
 		char uri[LB_RESOURCE_MAX + 1];
 		size_t n = strnlen(in->uri, sizeof(uri) - 1);
@@ -164,9 +174,13 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 	}
 	char *text = d ? audit_json_canonical(d) : NULL;
 	json_decref(d);
+	/* Emergency ids are "emg_...": still named so once the entry is gone. */
+	if (o->rid[0] != '\0' && strncmp(o->rid, LB_EMERGENCY_ID_PREFIX "_",
+	    strlen(LB_EMERGENCY_ID_PREFIX) + 1) == 0)
+		emergency = true;
 	struct lb_audit_event ev = {
 		.tenant = in->resolved ? in->target.tenant : "",
-		.record_type = LB_RT_ACCESS,
+		.record_type = emergency ? LB_RT_EMERGENCY : LB_RT_ACCESS,
 		.operation = content ? "AccessContent" : "AccessMetadata",
 		.actor = o->identified ? &o->engineer : gateway,
 		.object_id = o->rid,
@@ -194,12 +208,32 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 	observe(c->app, r == LB_REF_NONE, r, clock_mono_us() - started);
 }
 
+/*
+ * nginx's auth_request never reads the body of the answer, so a body costs
+ * the keep-alive connection to Lockbox on every check.  A gateway that
+ * sends "X-Lockbox-Brief: 1" (the shipped nginx example does) gets the
+ * status and the X-Lockbox-Reason header only.
+ */
+static bool
+brief(struct lb_ctx *c)
+{
+	const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "X-Lockbox-Brief");
+
+	return h != NULL && strcmp(h, "1") == 0;
+}
+
 static int
 answer(struct lb_ctx *c, const struct authz_in *in, const struct authz_out *o)
 {
 	json_t *body;
 
 	c->resp_reason = lb_refusal_name(o->reason);
+	if (brief(c)) {
+		c->status = o->status;
+		c->resp_type = "text/plain";
+		c->resp_text = strdup("");
+		return c->resp_text != NULL ? 0 : LB_ERR_NOMEM;
+	}
 	if (o->status == 200)
 		body = json_pack("{s:s, s:o, s:s, s:s, s:s}", "decision", "allow",
 		    "request_id", o->rid[0] ? json_string(o->rid) : json_null(),
@@ -257,6 +291,18 @@ h_authz_get(struct lb_ctx *c)
 	in.method = method != NULL ? method : "GET";
 	if (strlen(in.method) > 16)
 		in.method = "INVALID";
+	/*
+	 * The engineer's address as the gateway saw it.  Trusted only because
+	 * the caller is an authenticated gateway; kept only when it parses as
+	 * an IPv4 or IPv6 address.  The gateway's own address goes to details.
+	 */
+	const char *real = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "X-Real-IP");
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (real != NULL && strlen(real) < sizeof(c->client_ip) &&
+	    (inet_pton(AF_INET, real, addr) == 1 || inet_pton(AF_INET6, real, addr) == 1)) {
+		memcpy(in.gateway_ip, c->client_ip, sizeof(in.gateway_ip));
+		memcpy(c->client_ip, real, strlen(real) + 1);
+	}
 	in.uri = uri;
 	if (uri == NULL) {
 		in.pre = LB_REF_UNMAPPED;
@@ -331,6 +377,12 @@ int
 h_jwks(struct lb_ctx *c)
 {
 	return http_reply(c, 200, keys_jwks(c->app->keys, c->now_ms));
+}
+
+int
+h_audit_keys(struct lb_ctx *c)
+{
+	return http_reply(c, 200, keys_audit_jwks(c->app->keys));
 }
 
 int

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "notify/notify.h"
 
 int
 h_healthz(struct lb_ctx *c)
@@ -166,6 +167,41 @@ h_metrics(struct lb_ctx *c)
 		for (int s = 0; s < LB_ST_COUNT; s++)
 			put(&t, "lockbox_requests{status=\"%s\"} %llu\n",
 			    lb_status_name((enum lb_status)s), (unsigned long long)counts[s]);
+	}
+	{
+		/* Notification delivery (src/notify/): this process's counters ... */
+		static const char *const chn[2] = { "email", "webhook" };
+		const struct lb_notify_stats *ns = notify_stats();
+		uint64_t npending = 0, ndead = 0, noverdue = 0;
+		int nrc;
+		put(&t, "# HELP lockbox_notifications_total Notification delivery attempts by "
+		    "channel and result (failed: will be retried; dead: gave up).\n"
+		    "# TYPE lockbox_notifications_total counter\n");
+		for (int i = 0; i < 2; i++)
+			put(&t, "lockbox_notifications_total{channel=\"%s\",result=\"delivered\"} %llu\n"
+			    "lockbox_notifications_total{channel=\"%s\",result=\"failed\"} %llu\n"
+			    "lockbox_notifications_total{channel=\"%s\",result=\"dead\"} %llu\n",
+			    chn[i], (unsigned long long)atomic_load(&ns->delivered[i]),
+			    chn[i], (unsigned long long)atomic_load(&ns->failed[i]),
+			    chn[i], (unsigned long long)atomic_load(&ns->dead[i]));
+		/* ... and what the outbox holds, which survives restarts. */
+		if ((nrc = store_begin(c->app->store, false, &tx)) == 0) {
+			nrc = store_outbox_counts(tx, &npending, &ndead, &noverdue);
+			store_rollback(tx);
+			tx = NULL;
+		}
+		if (nrc == 0)
+			put(&t, "# HELP lockbox_notification_queue_depth Notifications waiting to be "
+			    "delivered.\n# TYPE lockbox_notification_queue_depth gauge\n"
+			    "lockbox_notification_queue_depth %llu\n"
+			    "# HELP lockbox_notification_dead_letters Notifications given up after the "
+			    "retry horizon.\n# TYPE lockbox_notification_dead_letters gauge\n"
+			    "lockbox_notification_dead_letters %llu\n"
+			    "# HELP lockbox_emergency_notices_overdue Emergency notices not delivered "
+			    "within 48 hours.\n# TYPE lockbox_emergency_notices_overdue gauge\n"
+			    "lockbox_emergency_notices_overdue %llu\n",
+			    (unsigned long long)npending, (unsigned long long)ndead,
+			    (unsigned long long)noverdue);
 	}
 	put(&t, "# HELP lockbox_storage_up Whether storage answered this scrape.\n"
 	    "# TYPE lockbox_storage_up gauge\nlockbox_storage_up %d\n", rc == 0 ? 1 : 0);

@@ -20,6 +20,7 @@
 
 struct MHD_Connection;
 struct MHD_Daemon;
+struct MHD_Response;
 
 #define LB_PARAMS_MAX 4
 
@@ -44,6 +45,7 @@ struct lb_ctx {
 	const char *resp_type;
 	const char *resp_reason;        /* X-Lockbox-Reason on access checks */
 	char errmsg[256];               /* detail for the error answer */
+	struct MHD_Response *resp_stream; /* owned; a streamed answer (audit export) */
 };
 
 /* ---------------------------------------------------------------- server.c */
@@ -167,10 +169,49 @@ int h_request_grant(struct lb_ctx *c);
 int h_authz_get(struct lb_ctx *c);
 int h_authz_post(struct lb_ctx *c);
 int h_jwks(struct lb_ctx *c);
+int h_audit_keys(struct lb_ctx *c);
 int h_keys_rotate(struct lb_ctx *c);
+
+/* audit.c: search, export, verify and checkpoints of the audit trail. */
+int h_audit_search(struct lb_ctx *c);
+int h_audit_export(struct lb_ctx *c);
+int h_audit_verify(struct lb_ctx *c);
+int h_audit_checkpoints_list(struct lb_ctx *c);
+int h_audit_checkpoints_create(struct lb_ctx *c);
+int h_provider_audit_search(struct lb_ctx *c);
+int h_provider_audit_export(struct lb_ctx *c);
+int h_provider_audit_verify(struct lb_ctx *c);
+int h_provider_audit_checkpoints_list(struct lb_ctx *c);
+int h_provider_audit_checkpoints_create(struct lb_ctx *c);
+
+/* notifications.c: delivered and failed notifications, webhook endpoints. */
+int h_notification_list_tenant(struct lb_ctx *c);
+int h_notification_list_all(struct lb_ctx *c);
+int h_webhook_create_tenant(struct lb_ctx *c);
+int h_webhook_list_tenant(struct lb_ctx *c);
+int h_webhook_delete_tenant(struct lb_ctx *c);
+int h_webhook_create_provider(struct lb_ctx *c);
+int h_webhook_list_provider(struct lb_ctx *c);
+int h_webhook_delete_provider(struct lb_ctx *c);
 
 int h_healthz(struct lb_ctx *c);
 int h_readyz(struct lb_ctx *c);
 int h_metrics(struct lb_ctx *c);
+
+/* Break-glass: incidents and emergency access (emergency.c). */
+int h_incident_create(struct lb_ctx *c);
+int h_incident_list(struct lb_ctx *c);
+int h_incident_get(struct lb_ctx *c);
+int h_incident_close(struct lb_ctx *c);
+int h_emergency_create(struct lb_ctx *c);
+int h_emergency_list_all(struct lb_ctx *c);
+int h_emergency_list_tenant(struct lb_ctx *c);
+int h_emergency_get(struct lb_ctx *c);
+int h_emergency_get_tenant(struct lb_ctx *c);
+int h_emergency_approve(struct lb_ctx *c);
+int h_emergency_end(struct lb_ctx *c);
+int h_emergency_grant(struct lb_ctx *c);
+int h_emergency_review(struct lb_ctx *c);
+int h_emergency_object(struct lb_ctx *c);
 
 #endif

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "http/http.h"
+#include "notify/notify.h"
 
 int
 http_fail(struct lb_ctx *c, int err, const char *fmt, ...)
@@ -424,8 +425,10 @@ json_request(const struct lb_request *r, const struct lb_settings *s,
 	}
 	int stage = (st == LB_ST_PENDING || st == LB_ST_PENDING_INTERNAL) ?
 	    lb_request_current_stage(&view, s, cloud) : -1;
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:b, s:o, s:o, s:o, s:o}",
-	    "id", r->id, "tenant", r->tenant, "case_id", r->case_id, "requester", r->requester,
+	char fp[9];
+	notify_fingerprint(r->id, r->created_ms, fp);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:b, s:o, s:o, s:o, s:o}",
+	    "id", r->id, "fingerprint", fp, "tenant", r->tenant, "case_id", r->case_id, "requester", r->requester,
 	    "workload", r->workload, "resources", res, "justification", r->justification,
 	    "status", lb_status_name(st), "duration_minutes", r->duration_minutes,
 	    "created_at", json_time(r->created_ms), "pending_expires_at", json_time(r->pending_expires_ms),

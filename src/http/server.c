@@ -60,7 +60,41 @@ static const struct route routes[] = {
 	{ "GET", "/v1/authz", h_authz_get, false },
 	{ "POST", "/v1/authz", h_authz_post, true },
 	{ "GET", "/.well-known/jwks.json", h_jwks, false },
+	{ "GET", "/.well-known/lockbox-audit-keys.json", h_audit_keys, false },
 	{ "POST", "/v1/keys/rotate", h_keys_rotate, true },
+	{ "GET", "/v1/tenants/{}/notifications", h_notification_list_tenant, true },
+	{ "GET", "/v1/notifications", h_notification_list_all, true },
+	{ "POST", "/v1/tenants/{}/webhooks", h_webhook_create_tenant, true },
+	{ "GET", "/v1/tenants/{}/webhooks", h_webhook_list_tenant, true },
+	{ "DELETE", "/v1/tenants/{}/webhooks/{}", h_webhook_delete_tenant, true },
+	{ "POST", "/v1/provider/webhooks", h_webhook_create_provider, true },
+	{ "GET", "/v1/provider/webhooks", h_webhook_list_provider, true },
+	{ "DELETE", "/v1/provider/webhooks/{}", h_webhook_delete_provider, true },
+	{ "GET", "/v1/tenants/{}/audit", h_audit_search, true },
+	{ "GET", "/v1/tenants/{}/audit/export", h_audit_export, true },
+	{ "GET", "/v1/tenants/{}/audit/verify", h_audit_verify, true },
+	{ "GET", "/v1/tenants/{}/audit/checkpoints", h_audit_checkpoints_list, true },
+	{ "POST", "/v1/tenants/{}/audit/checkpoints", h_audit_checkpoints_create, true },
+	{ "GET", "/v1/provider/audit", h_provider_audit_search, true },
+	{ "GET", "/v1/provider/audit/export", h_provider_audit_export, true },
+	{ "GET", "/v1/provider/audit/verify", h_provider_audit_verify, true },
+	{ "GET", "/v1/provider/audit/checkpoints", h_provider_audit_checkpoints_list, true },
+	{ "POST", "/v1/provider/audit/checkpoints", h_provider_audit_checkpoints_create, true },
+	/* Break-glass (emergency.c). */
+	{ "POST", "/v1/incidents", h_incident_create, true },
+	{ "GET", "/v1/incidents", h_incident_list, true },
+	{ "GET", "/v1/incidents/{}", h_incident_get, true },
+	{ "POST", "/v1/incidents/{}/close", h_incident_close, true },
+	{ "POST", "/v1/emergency-access", h_emergency_create, true },
+	{ "GET", "/v1/emergency-access", h_emergency_list_all, true },
+	{ "GET", "/v1/emergency-access/{}", h_emergency_get, true },
+	{ "POST", "/v1/emergency-access/{}/approve", h_emergency_approve, true },
+	{ "POST", "/v1/emergency-access/{}/end", h_emergency_end, true },
+	{ "GET", "/v1/emergency-access/{}/grant", h_emergency_grant, true },
+	{ "POST", "/v1/emergency-access/{}/review", h_emergency_review, true },
+	{ "GET", "/v1/tenants/{}/emergency-access", h_emergency_list_tenant, true },
+	{ "GET", "/v1/tenants/{}/emergency-access/{}", h_emergency_get_tenant, true },
+	{ "POST", "/v1/tenants/{}/emergency-access/{}/object", h_emergency_object, true },
 };
 
 /* Per-connection state while a body arrives. */
@@ -168,6 +202,13 @@ send_answer(struct lb_ctx *c)
 	const char *type = c->resp_type ? c->resp_type : "application/json";
 	enum MHD_Result ret;
 
+	if (c->resp_stream != NULL) {
+		/* A streamed answer (audit export) carries its own headers. */
+		ret = MHD_queue_response(c->conn, (unsigned)c->status, c->resp_stream);
+		MHD_destroy_response(c->resp_stream);
+		c->resp_stream = NULL;
+		return ret;
+	}
 	if (c->resp_text != NULL) {
 		text = c->resp_text;
 		c->resp_text = NULL;
@@ -198,6 +239,9 @@ set_error(struct lb_ctx *c, int err)
 	free(c->resp_text);
 	c->resp_text = NULL;
 	c->resp_type = NULL;
+	if (c->resp_stream != NULL)
+		MHD_destroy_response(c->resp_stream);
+	c->resp_stream = NULL;
 	c->status = lb_err_http_status(err);
 	c->resp = json_pack("{s:{s:s, s:s}}", "error", "code", lb_err_code(err),
 	    "message", c->errmsg[0] ? c->errmsg : lb_err_message(err));

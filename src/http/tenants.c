@@ -133,14 +133,17 @@ h_provider_settings_get(struct lb_ctx *c)
 	store_rollback(tx);
 	if (rc != 0)
 		return rc;
-	return http_reply(c, 200, json_pack("{s:b}", "require_internal_approval",
-	    ps.require_internal_approval));
+	return http_reply(c, 200, json_pack("{s:b, s:i, s:i}", "require_internal_approval",
+	    ps.require_internal_approval,
+	    "emergency_cap", lb_emergency_cap(&ps),
+	    "emergency_window_hours", (int)(lb_emergency_window_ms(&ps) / 3600000)));
 }
 
 int
 h_provider_settings_patch(struct lb_ctx *c)
 {
-	static const char *const keys[] = { "require_internal_approval", NULL };
+	static const char *const keys[] = { "require_internal_approval", "emergency_cap",
+		"emergency_window_hours", NULL };
 	struct lb_provider_settings ps;
 	struct lb_tx *tx = NULL;
 	json_t *o = NULL, *d = NULL;
@@ -154,9 +157,23 @@ h_provider_settings_patch(struct lb_ctx *c)
 	    (rc = app_provider_settings_load(tx, &ps)) != 0 ||
 	    (rc = json_bool(c, o, "require_internal_approval", false,
 	    &ps.require_internal_approval)) != 0 ||
-	    (rc = store_provider_settings_put(tx, &ps)) != 0)
+	    (rc = json_int(c, o, "emergency_cap", false, &ps.emergency_cap)) != 0 ||
+	    (rc = json_int(c, o, "emergency_window_hours", false,
+	    &ps.emergency_window_hours)) != 0)
 		goto out;
-	d = json_pack("{s:b}", "require_internal_approval", ps.require_internal_approval);
+	/* Break-glass guard rail: a named value must be in range (0 is not a value). */
+	if ((json_object_get(o, "emergency_cap") != NULL && ps.emergency_cap == 0) ||
+	    (json_object_get(o, "emergency_window_hours") != NULL &&
+	    ps.emergency_window_hours == 0) || lb_provider_settings_check(&ps) != 0) {
+		rc = http_fail(c, LB_ERR_INVALID_VALUE, "emergency_cap must be 1 to %d and "
+		    "emergency_window_hours 1 to %d", LB_EMERGENCY_CAP_MAX, LB_EMERGENCY_WINDOW_MAX);
+		goto out;
+	}
+	if ((rc = store_provider_settings_put(tx, &ps)) != 0)
+		goto out;
+	d = json_pack("{s:b, s:i, s:i}", "require_internal_approval", ps.require_internal_approval,
+	    "emergency_cap", lb_emergency_cap(&ps),
+	    "emergency_window_hours", (int)(lb_emergency_window_ms(&ps) / 3600000));
 	if ((rc = http_audit(c, tx, "", LB_RT_SETTINGS, "SetProviderSetting", "provider", d)) != 0)
 		goto out;
 	rc = store_commit(tx);

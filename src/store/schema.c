@@ -194,9 +194,145 @@ static const char *const v2[] = {
 	NULL,
 };
 
+/*
+ * Version 3: signed checkpoints of the audit chains, and the indexes the
+ * audit search and retention read through.  Every search is within one
+ * chain, newest first (seq DESC) with keyset paging on seq, so each
+ * equality filter gets an index (chain, column, seq): the matching records
+ * come out already in order and a page stops after `limit` of them, with
+ * no sort and no visit of records that do not match.  Counting one record
+ * type over a time window (the dashboard's "last 30 days") is a range of
+ * (chain, record_type, time_ms) read from the index alone.  Time-only
+ * ranges and retention keep using audit_time (chain, time_ms).
+ * docs/internals/store.md shows the plan of each query.
+ */
+static const char *const v3[] = {
+	"CREATE TABLE audit_checkpoints ("
+	" chain TEXT NOT NULL,"
+	" seq BIGINT NOT NULL,"
+	" head_hash TEXT NOT NULL,"             /* hex SHA-256 of record `seq` */
+	" time_ms BIGINT NOT NULL,"
+	" kid TEXT NOT NULL,"
+	" sig TEXT NOT NULL,"                   /* base64url Ed25519, no padding */
+	" anchor INTEGER NOT NULL,"             /* 1: made before a retention purge */
+	" PRIMARY KEY (chain, seq))",
+	"CREATE INDEX audit_type ON audit (chain, record_type, seq)",
+	"CREATE INDEX audit_type_time ON audit (chain, record_type, time_ms)",
+	"CREATE INDEX audit_operation ON audit (chain, operation, seq)",
+	"CREATE INDEX audit_actor ON audit (chain, actor_id, seq)",
+	"CREATE INDEX audit_object ON audit (chain, object_id, seq)",
+	"CREATE INDEX audit_result ON audit (chain, result, seq)",
+	NULL,
+};
+
+/*
+ * Version 4: notification delivery (src/notify/, docs/internals/notify.md).
+ * Three columns on the outbox: the webhook endpoint a webhook row is signed
+ * for, and for emergency notices the 48-hour deadline and when the notice
+ * was recorded overdue (so that happens once).  Webhook endpoints per
+ * tenant ("" for the provider's), their secrets sealed by the daemon.  One
+ * reminder per pending request, ever: the row is written in the same
+ * transaction as the reminder's outbox rows, so a restart cannot send a
+ * second one.
+ */
+static const char *const v4[] = {
+	"ALTER TABLE outbox ADD COLUMN endpoint TEXT NOT NULL DEFAULT ''",
+	"ALTER TABLE outbox ADD COLUMN deadline_ms BIGINT NOT NULL DEFAULT 0",
+	"ALTER TABLE outbox ADD COLUMN overdue_ms BIGINT NOT NULL DEFAULT 0",
+	/* The overdue check: notices whose deadline has come. */
+	"CREATE INDEX outbox_deadline ON outbox (overdue_ms, deadline_ms)",
+	/* The notifier, one channel at a time; lists by status. */
+	"CREATE INDEX outbox_channel_due ON outbox (status, channel, next_attempt_ms)",
+	"CREATE INDEX outbox_status ON outbox (status, created_ms DESC, id DESC)",
+
+	"CREATE TABLE webhooks ("
+	" id TEXT PRIMARY KEY,"
+	" tenant TEXT NOT NULL,"                /* "" for the provider's */
+	" url TEXT NOT NULL,"
+	" secret TEXT NOT NULL,"                /* sealed; see notify.md */
+	" created_by TEXT NOT NULL,"
+	" created_ms BIGINT NOT NULL)",
+	"CREATE INDEX webhooks_tenant ON webhooks (tenant, created_ms DESC, id DESC)",
+
+	"CREATE TABLE notify_reminders ("
+	" request_id TEXT PRIMARY KEY,"
+	" created_ms BIGINT NOT NULL)",
+	NULL,
+};
+
+/*
+ * Version 5: break-glass (docs/break-glass.md, src/core/emergency.c).
+ * Incidents with their affected tenants (a JSON array: the list is read
+ * whole and never searched by SQL), emergency accesses, the outbox rows
+ * that carry each access's 48-hour notice to the tenant (so the notice's
+ * delivery can be shown and its deadline checked), and the provider's cap
+ * on emergency accesses per tenant and window.
+ */
+static const char *const v5[] = {
+	"CREATE TABLE incidents ("
+	" id TEXT PRIMARY KEY,"
+	" title TEXT NOT NULL,"
+	" severity TEXT NOT NULL,"              /* low, medium, high, critical */
+	" tenants TEXT NOT NULL,"               /* JSON array of tenant ids */
+	" declared_by TEXT NOT NULL,"
+	" started_ms BIGINT NOT NULL,"
+	" ended_ms BIGINT NOT NULL,"            /* 0 while open */
+	" closed_by TEXT NOT NULL,"
+	" version BIGINT NOT NULL)",
+	/* store_incident_list, newest first. */
+	"CREATE INDEX incidents_started ON incidents (started_ms DESC, id DESC)",
+
+	"CREATE TABLE emergency_access ("
+	" id TEXT PRIMARY KEY,"
+	" incident_id TEXT NOT NULL REFERENCES incidents (id),"
+	" tenant TEXT NOT NULL REFERENCES tenants (id),"
+	" requester TEXT NOT NULL,"
+	" approver TEXT NOT NULL,"
+	" workload TEXT NOT NULL,"
+	" resources TEXT NOT NULL,"             /* JSON array of paths */
+	" justification TEXT NOT NULL,"
+	" duration_minutes INTEGER NOT NULL,"
+	" status TEXT NOT NULL,"                /* as stored, not as of now */
+	" created_ms BIGINT NOT NULL,"
+	" starts_ms BIGINT NOT NULL,"
+	" expires_ms BIGINT NOT NULL,"
+	" ended_ms BIGINT NOT NULL,"
+	" ended_by TEXT NOT NULL,"
+	" end_reason TEXT NOT NULL,"
+	" objection_by TEXT NOT NULL,"
+	" objection_comment TEXT NOT NULL,"
+	" objection_ms BIGINT NOT NULL,"
+	" review_by TEXT NOT NULL,"
+	" review_response TEXT NOT NULL,"
+	" review_ms BIGINT NOT NULL,"
+	" notice_overdue_ms BIGINT NOT NULL,"   /* 0 until recorded overdue */
+	" version BIGINT NOT NULL)",
+	/* A tenant's accesses newest first, and the cap's count in a window. */
+	"CREATE INDEX emergency_tenant ON emergency_access (tenant, created_ms DESC, id DESC)",
+	"CREATE INDEX emergency_created ON emergency_access (created_ms DESC, id DESC)",
+	/* Closing an incident ends its accesses. */
+	"CREATE INDEX emergency_incident ON emergency_access (incident_id, created_ms DESC, id DESC)",
+	/* The sweeper: active rows past their end; notices whose deadline came. */
+	"CREATE INDEX emergency_due ON emergency_access (status, expires_ms)",
+	"CREATE INDEX emergency_notice ON emergency_access (notice_overdue_ms, starts_ms)",
+
+	"CREATE TABLE emergency_notices ("
+	" emergency_id TEXT NOT NULL REFERENCES emergency_access (id),"
+	" outbox_id TEXT NOT NULL,"
+	" PRIMARY KEY (emergency_id, outbox_id))",
+
+	"ALTER TABLE provider_settings ADD COLUMN emergency_cap INTEGER NOT NULL DEFAULT 3",
+	"ALTER TABLE provider_settings ADD COLUMN emergency_window_hours INTEGER"
+	" NOT NULL DEFAULT 24",
+	NULL,
+};
+
 const struct lb_store_migration lb_store_migrations[] = {
 	{ 1, "initial schema", v1 },
 	{ 2, "access receipts", v2 },
+	{ 3, "audit checkpoints and search indexes", v3 },
+	{ 4, "notification delivery: webhooks, reminders, notice deadlines", v4 },
+	{ 5, "break-glass: incidents, emergency access, notices", v5 },
 };
 
 const size_t lb_store_nmigrations =

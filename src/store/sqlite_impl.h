@@ -2,8 +2,9 @@
  * The SQLite backend's private structures and helpers, shared by its files:
  * sqlite.c (connections, transactions, statements, migrations),
  * sqlite_objects.c (metadata, tenants, settings, users, tokens, cases),
- * sqlite_requests.c (requests and decisions) and sqlite_log.c (audit and
- * outbox).  Nothing outside src/store/sqlite*.c includes it.
+ * sqlite_requests.c (requests and decisions), sqlite_log.c (audit and
+ * outbox) and sqlite_audit.c (audit search, retention, checkpoints).
+ * Nothing outside src/store/sqlite*.c includes it.
  *
  * Every statement goes through struct sq_q: prepared once per connection
  * and cached (SQLITE_PREPARE_PERSISTENT), values bound by name, never
@@ -185,10 +186,30 @@ int sq_request_list(struct lb_tx *tx, const struct lb_request_filter *f,
     void *ctx, bool *more);
 int sq_request_count(struct lb_tx *tx, int64_t now_ms, uint64_t counts[LB_ST_COUNT]);
 
+/* The audit table's columns in the order sq_row_audit reads them. */
+#define SQ_AUDIT_COLS "chain, seq, id, time_ms, workload, record_type, operation," \
+	" actor_id, actor_realm, actor_type, object_id, result, client_ip, details," \
+	" prev_hash, hash"
+/* Reads a row of SQ_AUDIT_COLS; on success r->details is malloc'd. */
+int sq_row_audit(struct sq_q *q, struct lb_audit_rec *r);
 int sq_audit_head(struct lb_tx *tx, const char *chain, int64_t *seq, char prev_hash[65]);
 int sq_audit_insert(struct lb_tx *tx, const struct lb_audit_rec *rec);
 int sq_audit_scan(struct lb_tx *tx, const char *chain, int64_t from_seq, size_t limit,
     int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx);
+/* sqlite_audit.c: audit search, retention and checkpoints. */
+int sq_audit_search(struct lb_tx *tx, const struct lb_audit_filter *f, size_t limit,
+    int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx, bool *more);
+int sq_audit_count(struct lb_tx *tx, const struct lb_audit_filter *f, uint64_t *out);
+int sq_audit_chains(struct lb_tx *tx, int (*each)(void *ctx, const char *chain), void *ctx);
+int sq_audit_first_seq(struct lb_tx *tx, const char *chain, int64_t *seq);
+int sq_audit_last_before(struct lb_tx *tx, const char *chain, int64_t before_ms,
+    int64_t *seq);
+int sq_audit_purge(struct lb_tx *tx, const char *chain, int64_t through_seq,
+    int64_t *deleted);
+int sq_checkpoint_insert(struct lb_tx *tx, const struct lb_checkpoint *cp);
+int sq_checkpoint_list(struct lb_tx *tx, const char *chain, int64_t from_seq,
+    int (*each)(void *ctx, const struct lb_checkpoint *cp), void *ctx);
+int sq_checkpoint_latest(struct lb_tx *tx, const char *chain, struct lb_checkpoint *out);
 int sq_outbox_insert(struct lb_tx *tx, const struct lb_outbox_row *row);
 int sq_outbox_due(struct lb_tx *tx, int64_t now_ms, size_t limit,
     int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx);
@@ -199,5 +220,55 @@ int sq_receipt_list(struct lb_tx *tx, const char *request_id, size_t limit,
     int (*each)(void *ctx, const struct lb_receipt *r), void *ctx);
 int sq_outbox_list(struct lb_tx *tx, const char *tenant, const struct lb_page *pg,
     int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx, bool *more);
+
+/* sqlite_notify.c: notification delivery, reminders and webhook endpoints. */
+int sq_outbox_put(struct lb_tx *tx, const struct lb_outbox_row *row,
+    const struct lb_outbox_extra *x);
+int sq_outbox_get(struct lb_tx *tx, const char *id, struct lb_outbox_row *out,
+    struct lb_outbox_extra *x);
+int sq_outbox_due_channel(struct lb_tx *tx, const char *channel, int64_t now_ms,
+    size_t limit, int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx);
+int sq_outbox_find(struct lb_tx *tx, const char *tenant, const char *status,
+    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_outbox_row *row,
+    const struct lb_outbox_extra *x), void *ctx, bool *more);
+int sq_outbox_counts(struct lb_tx *tx, uint64_t *pending, uint64_t *dead, uint64_t *overdue);
+int sq_outbox_overdue_due(struct lb_tx *tx, int64_t now_ms, size_t limit,
+    int (*each)(void *ctx, const char *id), void *ctx);
+int sq_outbox_mark_overdue(struct lb_tx *tx, const char *id, int64_t now_ms);
+int sq_reminder_due(struct lb_tx *tx, int64_t now_ms, int64_t lead_ms, size_t limit,
+    int (*each)(void *ctx, const char *request_id), void *ctx);
+int sq_reminder_put(struct lb_tx *tx, const char *request_id, int64_t now_ms);
+int sq_webhook_insert(struct lb_tx *tx, const struct lb_webhook *w);
+int sq_webhook_get(struct lb_tx *tx, const char *tenant, const char *id,
+    struct lb_webhook *out);
+int sq_webhook_delete(struct lb_tx *tx, const char *tenant, const char *id);
+int sq_webhook_list(struct lb_tx *tx, const char *tenant, const struct lb_page *pg,
+    int (*each)(void *ctx, const struct lb_webhook *w), void *ctx, bool *more);
+int sq_webhook_count(struct lb_tx *tx, const char *tenant, uint64_t *out);
+
+/* sqlite_emergency.c: break-glass (migration 5). */
+int sq_incident_insert(struct lb_tx *tx, const struct lb_incident *inc);
+int sq_incident_get(struct lb_tx *tx, const char *id, struct lb_incident *out);
+int sq_incident_update(struct lb_tx *tx, const struct lb_incident *inc,
+    int64_t expected_version);
+int sq_incident_list(struct lb_tx *tx, bool open_only, const struct lb_page *pg,
+    int (*each)(void *ctx, const struct lb_incident *inc), void *ctx, bool *more);
+int sq_emergency_insert(struct lb_tx *tx, const struct lb_emergency *e);
+int sq_emergency_get(struct lb_tx *tx, const char *id, struct lb_emergency *out);
+int sq_emergency_update(struct lb_tx *tx, const struct lb_emergency *e,
+    int64_t expected_version);
+int sq_emergency_list(struct lb_tx *tx, const struct lb_emergency_filter *f,
+    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_emergency *e),
+    void *ctx, bool *more);
+int sq_emergency_count_since(struct lb_tx *tx, const char *tenant, int64_t since_ms,
+    uint64_t *out);
+int sq_emergency_notice_link(struct lb_tx *tx, const char *emergency_id,
+    const char *tenant, int64_t deadline_ms, uint64_t *linked);
+int sq_emergency_notice_state(struct lb_tx *tx, const char *emergency_id,
+    uint64_t *rows, int64_t *delivered_ms);
+/* The provider settings' break-glass columns, read and written beside the
+ * row of sq_provider_settings_get/put. */
+int sq_emergency_settings_get(struct lb_tx *tx, struct lb_provider_settings *out);
+int sq_emergency_settings_put(struct lb_tx *tx, const struct lb_provider_settings *ps);
 
 #endif

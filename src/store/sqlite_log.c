@@ -16,9 +16,7 @@
 
 #define AUDIT_BATCH 64
 
-#define AUDIT_COLS "chain, seq, id, time_ms, workload, record_type, operation," \
-	" actor_id, actor_realm, actor_type, object_id, result, client_ip, details," \
-	" prev_hash, hash"
+#define AUDIT_COLS SQ_AUDIT_COLS
 
 #define OUTBOX_COLS "id, tenant, channel, recipient, topic, payload, status," \
 	" attempts, created_ms, next_attempt_ms, delivered_ms, last_error"
@@ -87,8 +85,8 @@ out:
 	return err;
 }
 
-static int
-row_audit(struct sq_q *q, struct lb_audit_rec *r)
+int
+sq_row_audit(struct sq_q *q, struct lb_audit_rec *r)
 {
 	int err;
 
@@ -137,7 +135,7 @@ audit_batch(struct sq_tx *tx, const char *chain, int64_t from, size_t want,
 	SQ_TRY(sq_bind_i64(&q, ":from", from));
 	SQ_TRY(sq_bind_i64(&q, ":lim", (int64_t)want));
 	while (n < want && (rc = sq_step(&q)) == 1) {
-		if ((err = row_audit(&q, &b[n])) != 0)
+		if ((err = sq_row_audit(&q, &b[n])) != 0)
 			goto out;
 		n++;
 	}

@@ -236,6 +236,8 @@ sq_provider_settings_get(struct lb_tx *base, struct lb_provider_settings *out)
 	    " FROM provider_settings WHERE id = 'provider'", &q));
 	SQ_TRY(one_row(&q));
 	out->require_internal_approval = sq_col_i64(&q, 0) != 0;
+	/* Break-glass columns (migration 5), read beside this row. */
+	SQ_TRY(sq_emergency_settings_get(base, out));
 out:
 	sq_finish(&q);
 	return err;
@@ -253,6 +255,8 @@ sq_provider_settings_put(struct lb_tx *base, const struct lb_provider_settings *
 	    &q));
 	SQ_TRY(sq_bind_i64(&q, ":req", ps->require_internal_approval ? 1 : 0));
 	err = sq_exec(&q);
+	if (err == 0)
+		err = sq_emergency_settings_put(base, ps);
 out:
 	sq_finish(&q);
 	return err;

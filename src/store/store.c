@@ -443,6 +443,119 @@ store_audit_scan(struct lb_tx *tx, const char *chain, int64_t from_seq, size_t l
 	return tx->ops->audit_scan(tx, chain, from_seq, limit, each, ctx);
 }
 
+/* A filter the backends may trust: a chain, no negative bound or key. */
+static int
+audit_filter_ok(const struct lb_audit_filter *f)
+{
+	if (f == NULL || f->chain == NULL)
+		return LB_ERR_INTERNAL;
+	if (f->start_ms < 0 || f->end_ms < 0 || f->before_seq < 0)
+		return LB_ERR_INVALID_VALUE;
+	return 0;
+}
+
+int
+store_audit_search(struct lb_tx *tx, const struct lb_audit_filter *f, size_t limit,
+    int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx, bool *more)
+{
+	bool m = false;
+	int err;
+
+	if (rd(tx) != 0 || each == NULL)
+		return LB_ERR_INTERNAL;
+	if ((err = audit_filter_ok(f)) != 0)
+		return err;
+	if (limit > LB_STORE_LIMIT_MAX)
+		return LB_ERR_INVALID_VALUE;
+	if ((err = tx->ops->audit_search(tx, f, limit ? limit : LB_PAGE_SIZE_DEFAULT, each,
+	    ctx, &m)) == 0 && more != NULL)
+		*more = m;
+	return err;
+}
+
+int
+store_audit_count(struct lb_tx *tx, const struct lb_audit_filter *f, uint64_t *out)
+{
+	int err;
+
+	if (rd(tx) != 0 || out == NULL)
+		return LB_ERR_INTERNAL;
+	if ((err = audit_filter_ok(f)) != 0)
+		return err;
+	return tx->ops->audit_count(tx, f, out);
+}
+
+int
+store_audit_chains(struct lb_tx *tx, int (*each)(void *ctx, const char *chain), void *ctx)
+{
+	if (rd(tx) != 0 || each == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->audit_chains(tx, each, ctx);
+}
+
+int
+store_audit_first_seq(struct lb_tx *tx, const char *chain, int64_t *seq)
+{
+	if (rd(tx) != 0 || chain == NULL || seq == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->audit_first_seq(tx, chain, seq);
+}
+
+int
+store_audit_last_before(struct lb_tx *tx, const char *chain, int64_t before_ms, int64_t *seq)
+{
+	if (rd(tx) != 0 || chain == NULL || seq == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->audit_last_before(tx, chain, before_ms, seq);
+}
+
+int
+store_audit_purge(struct lb_tx *tx, const char *chain, int64_t through_seq, int64_t *deleted)
+{
+	int64_t n = 0;
+	int err;
+
+	if (wr(tx) != 0 || chain == NULL)
+		return LB_ERR_INTERNAL;
+	if (through_seq < 0)
+		return LB_ERR_INVALID_VALUE;
+	if ((err = tx->ops->audit_purge(tx, chain, through_seq, &n)) == 0 && deleted != NULL)
+		*deleted = n;
+	return err;
+}
+
+int
+store_checkpoint_insert(struct lb_tx *tx, const struct lb_checkpoint *cp)
+{
+	if (wr(tx) != 0 || cp == NULL)
+		return LB_ERR_INTERNAL;
+	if (cp->seq < 1 || cp->time_ms < 0)
+		return LB_ERR_INVALID_VALUE;
+	if (!lb_store_terminated(cp->chain, sizeof(cp->chain)) ||
+	    !lb_store_terminated(cp->head_hash, sizeof(cp->head_hash)) ||
+	    !lb_store_terminated(cp->kid, sizeof(cp->kid)) ||
+	    !lb_store_terminated(cp->sig, sizeof(cp->sig)))
+		return LB_ERR_FIELD_TOO_LONG;
+	return tx->ops->checkpoint_insert(tx, cp);
+}
+
+int
+store_checkpoint_list(struct lb_tx *tx, const char *chain, int64_t from_seq,
+    int (*each)(void *ctx, const struct lb_checkpoint *cp), void *ctx)
+{
+	if (rd(tx) != 0 || chain == NULL || each == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->checkpoint_list(tx, chain, from_seq, each, ctx);
+}
+
+int
+store_checkpoint_latest(struct lb_tx *tx, const char *chain, struct lb_checkpoint *out)
+{
+	if (rd(tx) != 0 || chain == NULL || out == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->checkpoint_latest(tx, chain, out);
+}
+
 /* ------------------------------------------------------- access receipts */
 
 int
@@ -509,4 +622,277 @@ store_outbox_list(struct lb_tx *tx, const char *tenant, const struct lb_page *pg
 	if ((err = tx->ops->outbox_list(tx, tenant, &p, each, ctx, &m)) == 0 && more != NULL)
 		*more = m;
 	return err;
+}
+
+/* ------------------------------------------------- notification delivery */
+
+int
+store_outbox_put(struct lb_tx *tx, const struct lb_outbox_row *row,
+    const struct lb_outbox_extra *x)
+{
+	if (wr(tx) != 0 || row == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->outbox_put(tx, row, x);
+}
+
+int
+store_outbox_get(struct lb_tx *tx, const char *id, struct lb_outbox_row *out,
+    struct lb_outbox_extra *x)
+{
+	if (rd(tx) != 0 || id == NULL || out == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->outbox_get(tx, id, out, x);
+}
+
+int
+store_outbox_due_channel(struct lb_tx *tx, const char *channel, int64_t now_ms,
+    size_t limit, int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx)
+{
+	if (rd(tx) != 0 || each == NULL)
+		return LB_ERR_INTERNAL;
+	if (limit > LB_STORE_LIMIT_MAX)
+		return LB_ERR_INVALID_VALUE;
+	return tx->ops->outbox_due_channel(tx, channel, now_ms,
+	    limit ? limit : LB_PAGE_SIZE_DEFAULT, each, ctx);
+}
+
+int
+store_outbox_find(struct lb_tx *tx, const char *tenant, const char *status,
+    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_outbox_row *row,
+    const struct lb_outbox_extra *x), void *ctx, bool *more)
+{
+	struct lb_page p;
+	bool m = false;
+	int err;
+
+	if (rd(tx) != 0 || each == NULL)
+		return LB_ERR_INTERNAL;
+	if ((err = page(pg, &p)) != 0)
+		return err;
+	if ((err = tx->ops->outbox_find(tx, tenant, status, &p, each, ctx, &m)) == 0 &&
+	    more != NULL)
+		*more = m;
+	return err;
+}
+
+int
+store_outbox_counts(struct lb_tx *tx, uint64_t *pending, uint64_t *dead, uint64_t *overdue)
+{
+	if (rd(tx) != 0 || pending == NULL || dead == NULL || overdue == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->outbox_counts(tx, pending, dead, overdue);
+}
+
+int
+store_outbox_overdue_due(struct lb_tx *tx, int64_t now_ms, size_t limit,
+    int (*each)(void *ctx, const char *id), void *ctx)
+{
+	if (rd(tx) != 0 || each == NULL)
+		return LB_ERR_INTERNAL;
+	if (limit > LB_STORE_LIMIT_MAX)
+		return LB_ERR_INVALID_VALUE;
+	return tx->ops->outbox_overdue_due(tx, now_ms, limit ? limit : LB_PAGE_SIZE_DEFAULT,
+	    each, ctx);
+}
+
+int
+store_outbox_mark_overdue(struct lb_tx *tx, const char *id, int64_t now_ms)
+{
+	if (wr(tx) != 0 || id == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->outbox_mark_overdue(tx, id, now_ms);
+}
+
+int
+store_reminder_due(struct lb_tx *tx, int64_t now_ms, int64_t lead_ms, size_t limit,
+    int (*each)(void *ctx, const char *request_id), void *ctx)
+{
+	if (rd(tx) != 0 || each == NULL || lead_ms < 0)
+		return LB_ERR_INTERNAL;
+	if (limit > LB_STORE_LIMIT_MAX)
+		return LB_ERR_INVALID_VALUE;
+	return tx->ops->reminder_due(tx, now_ms, lead_ms, limit ? limit : LB_PAGE_SIZE_DEFAULT,
+	    each, ctx);
+}
+
+int
+store_reminder_put(struct lb_tx *tx, const char *request_id, int64_t now_ms)
+{
+	if (wr(tx) != 0 || request_id == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->reminder_put(tx, request_id, now_ms);
+}
+
+int
+store_webhook_insert(struct lb_tx *tx, const struct lb_webhook *w)
+{
+	if (wr(tx) != 0 || w == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->webhook_insert(tx, w);
+}
+
+int
+store_webhook_get(struct lb_tx *tx, const char *tenant, const char *id,
+    struct lb_webhook *out)
+{
+	if (rd(tx) != 0 || tenant == NULL || id == NULL || out == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->webhook_get(tx, tenant, id, out);
+}
+
+int
+store_webhook_delete(struct lb_tx *tx, const char *tenant, const char *id)
+{
+	if (wr(tx) != 0 || tenant == NULL || id == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->webhook_delete(tx, tenant, id);
+}
+
+int
+store_webhook_list(struct lb_tx *tx, const char *tenant, const struct lb_page *pg,
+    int (*each)(void *ctx, const struct lb_webhook *w), void *ctx, bool *more)
+{
+	struct lb_page p;
+	bool m = false;
+	int err;
+
+	if (rd(tx) != 0 || tenant == NULL || each == NULL)
+		return LB_ERR_INTERNAL;
+	if ((err = page(pg, &p)) != 0)
+		return err;
+	if ((err = tx->ops->webhook_list(tx, tenant, &p, each, ctx, &m)) == 0 && more != NULL)
+		*more = m;
+	return err;
+}
+
+int
+store_webhook_count(struct lb_tx *tx, const char *tenant, uint64_t *out)
+{
+	if (rd(tx) != 0 || tenant == NULL || out == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->webhook_count(tx, tenant, out);
+}
+
+/* ------------------------------------------------------------ break-glass */
+
+int
+store_incident_insert(struct lb_tx *tx, const struct lb_incident *inc)
+{
+	if (wr(tx) != 0 || inc == NULL)
+		return LB_ERR_INTERNAL;
+	if (inc->ntenants > LB_INCIDENT_TENANTS_MAX)
+		return LB_ERR_TOO_MANY_ITEMS;
+	return tx->ops->incident_insert(tx, inc);
+}
+
+int
+store_incident_get(struct lb_tx *tx, const char *id, struct lb_incident *out)
+{
+	if (rd(tx) != 0 || id == NULL || out == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->incident_get(tx, id, out);
+}
+
+int
+store_incident_update(struct lb_tx *tx, const struct lb_incident *inc,
+    int64_t expected_version)
+{
+	if (wr(tx) != 0 || inc == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->incident_update(tx, inc, expected_version);
+}
+
+int
+store_incident_list(struct lb_tx *tx, bool open_only, const struct lb_page *pg,
+    int (*each)(void *ctx, const struct lb_incident *inc), void *ctx, bool *more)
+{
+	struct lb_page p;
+	bool m = false;
+	int err;
+
+	if (rd(tx) != 0 || each == NULL)
+		return LB_ERR_INTERNAL;
+	if ((err = page(pg, &p)) != 0)
+		return err;
+	if ((err = tx->ops->incident_list(tx, open_only, &p, each, ctx, &m)) == 0 && more != NULL)
+		*more = m;
+	return err;
+}
+
+int
+store_emergency_insert(struct lb_tx *tx, const struct lb_emergency *e)
+{
+	if (wr(tx) != 0 || e == NULL)
+		return LB_ERR_INTERNAL;
+	if (e->nresources > LB_RESOURCES_MAX)
+		return LB_ERR_TOO_MANY_ITEMS;
+	return tx->ops->emergency_insert(tx, e);
+}
+
+int
+store_emergency_get(struct lb_tx *tx, const char *id, struct lb_emergency *out)
+{
+	if (rd(tx) != 0 || id == NULL || out == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->emergency_get(tx, id, out);
+}
+
+int
+store_emergency_update(struct lb_tx *tx, const struct lb_emergency *e,
+    int64_t expected_version)
+{
+	if (wr(tx) != 0 || e == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->emergency_update(tx, e, expected_version);
+}
+
+int
+store_emergency_list(struct lb_tx *tx, const struct lb_emergency_filter *f,
+    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_emergency *e),
+    void *ctx, bool *more)
+{
+	struct lb_page p;
+	bool m = false;
+	int err;
+
+	if (rd(tx) != 0 || f == NULL || each == NULL)
+		return LB_ERR_INTERNAL;
+	if ((err = page(pg, &p)) != 0)
+		return err;
+	if ((err = tx->ops->emergency_list(tx, f, &p, each, ctx, &m)) == 0 && more != NULL)
+		*more = m;
+	return err;
+}
+
+int
+store_emergency_count_since(struct lb_tx *tx, const char *tenant, int64_t since_ms,
+    uint64_t *out)
+{
+	if (rd(tx) != 0 || tenant == NULL || out == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->emergency_count_since(tx, tenant, since_ms, out);
+}
+
+int
+store_emergency_notice_link(struct lb_tx *tx, const char *emergency_id, const char *tenant,
+    int64_t deadline_ms, uint64_t *linked)
+{
+	uint64_t n = 0;
+	int err;
+
+	if (wr(tx) != 0 || emergency_id == NULL || tenant == NULL)
+		return LB_ERR_INTERNAL;
+	err = tx->ops->emergency_notice_link(tx, emergency_id, tenant, deadline_ms, &n);
+	if (err == 0 && linked != NULL)
+		*linked = n;
+	return err;
+}
+
+int
+store_emergency_notice_state(struct lb_tx *tx, const char *emergency_id, uint64_t *rows,
+    int64_t *delivered_ms)
+{
+	if (rd(tx) != 0 || emergency_id == NULL || rows == NULL || delivered_ms == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->emergency_notice_state(tx, emergency_id, rows, delivered_ms);
 }

@@ -312,4 +312,142 @@ int store_outbox_update(struct lb_tx *tx, const struct lb_outbox_row *row);
 int store_outbox_list(struct lb_tx *tx, const char *tenant, const struct lb_page *pg,
     int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx, bool *more);
 
+/* ------------------------------------------- notification delivery (notify) */
+
+/*
+ * What the notifier keeps beside an outbox row (migration 4): the webhook
+ * endpoint a webhook row is for ("" for email, "config" for --webhook-url),
+ * and for an emergency notice the time it must have been delivered by
+ * (started + 48 h; 0 for other rows) and when it was found overdue.
+ */
+struct lb_outbox_extra {
+	char endpoint[LB_REQID_MAX + 1];
+	int64_t deadline_ms;
+	int64_t overdue_ms;             /* 0 until recorded overdue */
+};
+
+/* Inserts the row and its extra columns (x NULL: none). */
+int store_outbox_put(struct lb_tx *tx, const struct lb_outbox_row *row,
+    const struct lb_outbox_extra *x);
+/* One row by id; on success out->payload is malloc'd and the caller's. */
+int store_outbox_get(struct lb_tx *tx, const char *id, struct lb_outbox_row *out,
+    struct lb_outbox_extra *x);
+/*
+ * Pending rows of one channel ("email" or "webhook"; NULL: any) whose next
+ * attempt is due at now_ms, oldest first, at most `limit`.
+ */
+int store_outbox_due_channel(struct lb_tx *tx, const char *channel, int64_t now_ms,
+    size_t limit, int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx);
+/*
+ * Newest first; tenant NULL lists all, "" the provider-wide rows; status
+ * NULL any.  The payload is not loaded (row->payload is NULL).
+ */
+int store_outbox_find(struct lb_tx *tx, const char *tenant, const char *status,
+    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_outbox_row *row,
+    const struct lb_outbox_extra *x), void *ctx, bool *more);
+/* Counts for /metrics: pending rows, dead rows, notices recorded overdue. */
+int store_outbox_counts(struct lb_tx *tx, uint64_t *pending, uint64_t *dead,
+    uint64_t *overdue);
+/*
+ * Ids of notices (deadline_ms > 0) not yet recorded overdue whose deadline
+ * is <= now_ms and that were not delivered before it; at most `limit`.
+ */
+int store_outbox_overdue_due(struct lb_tx *tx, int64_t now_ms, size_t limit,
+    int (*each)(void *ctx, const char *id), void *ctx);
+/* Records the row as overdue at now_ms; NOT_FOUND if already or absent. */
+int store_outbox_mark_overdue(struct lb_tx *tx, const char *id, int64_t now_ms);
+
+/*
+ * Reminders: one per request, ever.  Ids of requests stored `pending` whose
+ * pending expiry lies in (now_ms, now_ms + lead_ms] and that have no
+ * reminder yet, soonest first.  store_reminder_put records the reminder;
+ * ALREADY_EXISTS when it was already sent (so it commits at most once).
+ */
+int store_reminder_due(struct lb_tx *tx, int64_t now_ms, int64_t lead_ms, size_t limit,
+    int (*each)(void *ctx, const char *request_id), void *ctx);
+int store_reminder_put(struct lb_tx *tx, const char *request_id, int64_t now_ms);
+
+/*
+ * Webhook endpoints, per tenant ("" for the provider's).  `secret` is the
+ * sealed form the notifier made (never the plain secret: see
+ * docs/internals/notify.md); it never leaves the store except to sign.
+ */
+struct lb_webhook {
+	char id[LB_REQID_MAX + 1];
+	char tenant[LB_ID_MAX + 1];
+	char url[LB_RESOURCE_MAX + 1];
+	char secret[256];
+	char created_by[LB_ID_MAX + 1];
+	int64_t created_ms;
+};
+
+int store_webhook_insert(struct lb_tx *tx, const struct lb_webhook *w);
+int store_webhook_get(struct lb_tx *tx, const char *tenant, const char *id,
+    struct lb_webhook *out);
+int store_webhook_delete(struct lb_tx *tx, const char *tenant, const char *id);
+/* Newest first. */
+int store_webhook_list(struct lb_tx *tx, const char *tenant, const struct lb_page *pg,
+    int (*each)(void *ctx, const struct lb_webhook *w), void *ctx, bool *more);
+/* How many endpoints the tenant has. */
+int store_webhook_count(struct lb_tx *tx, const char *tenant, uint64_t *out);
+
+/* ------------------------------------------- break-glass (migration 5) */
+
+/*
+ * Incidents and emergency accesses (src/core/emergency.c).  Updates are
+ * guarded by the row's version like requests: LB_ERR_CONFLICT when the
+ * stored version is no longer `expected_version`, nothing written.
+ */
+int store_incident_insert(struct lb_tx *tx, const struct lb_incident *inc);
+int store_incident_get(struct lb_tx *tx, const char *id, struct lb_incident *out);
+/* Writes ended_ms and closed_by; version = expected_version + 1. */
+int store_incident_update(struct lb_tx *tx, const struct lb_incident *inc,
+    int64_t expected_version);
+/* Newest first (started_ms, id); open_only skips closed incidents. */
+int store_incident_list(struct lb_tx *tx, bool open_only, const struct lb_page *pg,
+    int (*each)(void *ctx, const struct lb_incident *inc), void *ctx, bool *more);
+
+int store_emergency_insert(struct lb_tx *tx, const struct lb_emergency *e);
+int store_emergency_get(struct lb_tx *tx, const char *id, struct lb_emergency *out);
+/* Rewrites every mutable column; version = expected_version + 1. */
+int store_emergency_update(struct lb_tx *tx, const struct lb_emergency *e,
+    int64_t expected_version);
+
+struct lb_emergency_filter {
+	const char *tenant;             /* NULL: any */
+	const char *incident;           /* NULL: any */
+	const char *requester;          /* NULL: any */
+	int status;                     /* -1: any; else enum lb_emergency_status as of now_ms */
+	int64_t now_ms;
+	/*
+	 * Sweeper modes (ignore status and paging keys, oldest first):
+	 * due_only: rows stored active whose expires_ms <= now_ms;
+	 * notice_due: rows that started, not yet recorded overdue, whose
+	 * start + 48 h <= now_ms.
+	 */
+	bool due_only;
+	bool notice_due;
+};
+/* Newest first (created_ms DESC, id DESC) unless a sweeper mode is set. */
+int store_emergency_list(struct lb_tx *tx, const struct lb_emergency_filter *f,
+    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_emergency *e),
+    void *ctx, bool *more);
+/* How many of the tenant's emergency accesses have created_ms > since_ms. */
+int store_emergency_count_since(struct lb_tx *tx, const char *tenant, int64_t since_ms,
+    uint64_t *out);
+/*
+ * Links to the access the tenant's notice rows just written in this
+ * transaction (notify_enqueue_emergency): the outbox rows of `tenant` with
+ * topic "emergency.started" and deadline `deadline_ms` not yet linked to
+ * any access.  *linked counts them.
+ */
+int store_emergency_notice_link(struct lb_tx *tx, const char *emergency_id,
+    const char *tenant, int64_t deadline_ms, uint64_t *linked);
+/*
+ * The notice's state: *rows = how many outbox rows carry it, *delivered_ms
+ * = the earliest delivered_ms among them (0 when none was delivered).
+ */
+int store_emergency_notice_state(struct lb_tx *tx, const char *emergency_id,
+    uint64_t *rows, int64_t *delivered_ms);
+
 #endif

@@ -105,6 +105,20 @@ struct lb_store_ops {
 	int (*audit_insert)(struct lb_tx *tx, const struct lb_audit_rec *rec);
 	int (*audit_scan)(struct lb_tx *tx, const char *chain, int64_t from_seq, size_t limit,
 	    int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx);
+	int (*audit_search)(struct lb_tx *tx, const struct lb_audit_filter *f, size_t limit,
+	    int (*each)(void *ctx, const struct lb_audit_rec *rec), void *ctx, bool *more);
+	int (*audit_count)(struct lb_tx *tx, const struct lb_audit_filter *f, uint64_t *out);
+	int (*audit_chains)(struct lb_tx *tx, int (*each)(void *ctx, const char *chain),
+	    void *ctx);
+	int (*audit_first_seq)(struct lb_tx *tx, const char *chain, int64_t *seq);
+	int (*audit_last_before)(struct lb_tx *tx, const char *chain, int64_t before_ms,
+	    int64_t *seq);
+	int (*audit_purge)(struct lb_tx *tx, const char *chain, int64_t through_seq,
+	    int64_t *deleted);
+	int (*checkpoint_insert)(struct lb_tx *tx, const struct lb_checkpoint *cp);
+	int (*checkpoint_list)(struct lb_tx *tx, const char *chain, int64_t from_seq,
+	    int (*each)(void *ctx, const struct lb_checkpoint *cp), void *ctx);
+	int (*checkpoint_latest)(struct lb_tx *tx, const char *chain, struct lb_checkpoint *out);
 
 	int (*receipt_add)(struct lb_tx *tx, const char *request_id, const char *resource,
 	    bool allowed, int64_t at_ms);
@@ -117,6 +131,53 @@ struct lb_store_ops {
 	int (*outbox_update)(struct lb_tx *tx, const struct lb_outbox_row *row);
 	int (*outbox_list)(struct lb_tx *tx, const char *tenant, const struct lb_page *pg,
 	    int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx, bool *more);
+
+	/* Notification delivery (sqlite_notify.c). */
+	int (*outbox_put)(struct lb_tx *tx, const struct lb_outbox_row *row,
+	    const struct lb_outbox_extra *x);
+	int (*outbox_get)(struct lb_tx *tx, const char *id, struct lb_outbox_row *out,
+	    struct lb_outbox_extra *x);
+	int (*outbox_due_channel)(struct lb_tx *tx, const char *channel, int64_t now_ms,
+	    size_t limit, int (*each)(void *ctx, const struct lb_outbox_row *row), void *ctx);
+	int (*outbox_find)(struct lb_tx *tx, const char *tenant, const char *status,
+	    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_outbox_row *row,
+	    const struct lb_outbox_extra *x), void *ctx, bool *more);
+	int (*outbox_counts)(struct lb_tx *tx, uint64_t *pending, uint64_t *dead,
+	    uint64_t *overdue);
+	int (*outbox_overdue_due)(struct lb_tx *tx, int64_t now_ms, size_t limit,
+	    int (*each)(void *ctx, const char *id), void *ctx);
+	int (*outbox_mark_overdue)(struct lb_tx *tx, const char *id, int64_t now_ms);
+	int (*reminder_due)(struct lb_tx *tx, int64_t now_ms, int64_t lead_ms, size_t limit,
+	    int (*each)(void *ctx, const char *request_id), void *ctx);
+	int (*reminder_put)(struct lb_tx *tx, const char *request_id, int64_t now_ms);
+	int (*webhook_insert)(struct lb_tx *tx, const struct lb_webhook *w);
+	int (*webhook_get)(struct lb_tx *tx, const char *tenant, const char *id,
+	    struct lb_webhook *out);
+	int (*webhook_delete)(struct lb_tx *tx, const char *tenant, const char *id);
+	int (*webhook_list)(struct lb_tx *tx, const char *tenant, const struct lb_page *pg,
+	    int (*each)(void *ctx, const struct lb_webhook *w), void *ctx, bool *more);
+	int (*webhook_count)(struct lb_tx *tx, const char *tenant, uint64_t *out);
+
+	/* Break-glass (sqlite_emergency.c). */
+	int (*incident_insert)(struct lb_tx *tx, const struct lb_incident *inc);
+	int (*incident_get)(struct lb_tx *tx, const char *id, struct lb_incident *out);
+	int (*incident_update)(struct lb_tx *tx, const struct lb_incident *inc,
+	    int64_t expected_version);
+	int (*incident_list)(struct lb_tx *tx, bool open_only, const struct lb_page *pg,
+	    int (*each)(void *ctx, const struct lb_incident *inc), void *ctx, bool *more);
+	int (*emergency_insert)(struct lb_tx *tx, const struct lb_emergency *e);
+	int (*emergency_get)(struct lb_tx *tx, const char *id, struct lb_emergency *out);
+	int (*emergency_update)(struct lb_tx *tx, const struct lb_emergency *e,
+	    int64_t expected_version);
+	int (*emergency_list)(struct lb_tx *tx, const struct lb_emergency_filter *f,
+	    const struct lb_page *pg, int (*each)(void *ctx, const struct lb_emergency *e),
+	    void *ctx, bool *more);
+	int (*emergency_count_since)(struct lb_tx *tx, const char *tenant, int64_t since_ms,
+	    uint64_t *out);
+	int (*emergency_notice_link)(struct lb_tx *tx, const char *emergency_id,
+	    const char *tenant, int64_t deadline_ms, uint64_t *linked);
+	int (*emergency_notice_state)(struct lb_tx *tx, const char *emergency_id,
+	    uint64_t *rows, int64_t *delivered_ms);
 };
 
 /* The SQLite backend (sqlite.c). */

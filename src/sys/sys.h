@@ -26,6 +26,17 @@ struct lb_config {
 	char smtp_url[LB_URL_MAX];
 	char mail_from[LB_EMAIL_MAX + 1];
 	char webhook_url[LB_URL_MAX];   /* provider-wide webhook */
+	char webhook_secret[128];       /* whsec_... signing the provider-wide webhook */
+	char console_url[LB_URL_MAX];   /* shown in notification email; "" for none */
+	char smtp_user[LB_EMAIL_MAX + 1];
+	char smtp_password[256];        /* never logged */
+	bool smtp_starttls;             /* require STARTTLS on smtp:// */
+	long notify_retry_horizon_ms;   /* retry for this long, then dead letter */
+	long notify_backoff_base_ms;    /* first retry delay */
+	long notify_backoff_max_ms;     /* longest retry delay */
+	long notify_poll_ms;            /* how often the notifier looks for due rows */
+	long notify_reminder_ms;        /* remind approvers this long before expiry; 0: never */
+	long notify_timeout_ms;         /* one delivery attempt at most */
 	char test_clock[LB_PATH_MAX];
 	char authz_map[LB_PATH_MAX];
 	char log_level[16];

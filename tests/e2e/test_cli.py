@@ -292,7 +292,8 @@ def test_provider_settings():
     p = js(["provider-settings", "set", "--require-internal-approval",
             "true"])
     try:
-        check(p == {"require_internal_approval": True}, "set %s" % short(p))
+        check(p == {"require_internal_approval": True, "emergency_cap": 3,
+                    "emergency_window_hours": 24}, "set %s" % short(p))
         check(js(["provider-settings", "get"], who="mgr1") == p, "get")
         r = create()
         check(r["status"] == "pending_internal", "status %r" % r["status"])

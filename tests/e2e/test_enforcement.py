@@ -4,9 +4,11 @@ and the access check").  Every access decision must leave exactly one
 CustomerLockboxAccess audit record, durable before the answer; the tests
 read the daemon's SQLite database (read-only) right after each answer."""
 
+import base64
 import json
 import os
 import subprocess
+import sys
 import time
 
 import harness
@@ -152,6 +154,10 @@ def audited(mark, result, kind="content", reason=None, request_id=None,
                   % short(flat))
     check("lbt_" not in flat, "an API token appears in the audit record")
     return rec
+
+
+def sys_note(text):
+    sys.stderr.write("note: %s\n" % text)
 
 
 def nx(path, token=None, method="GET", headers=None):
@@ -443,6 +449,33 @@ def test_path_tricks_are_403_and_never_the_bytes():
     check(st == 200 and body == ALICE_BYTES, "plain path after tricks: %s" % st)
 
 
+def test_access_receipt_counts_what_was_done():
+    """GET .../requests/{id} carries access_receipt: what was done under
+    the request, per resource."""
+    r, g = approved()
+    for _ in range(2):
+        st, _, _ = nx(ALICE, token=g["token"])
+        check(st == 200, "read: %s" % st)
+    bob = "mailbox/bob@contoso.example/inbox/1.eml"
+    st, _, _ = nx("/content/contoso/exchange/" + bob, token=g["token"])
+    check(st == 403, "bob: %s" % st)
+    q = W.get_request("contoso", r["id"], who="ga1")
+    rc = q.get("access_receipt")
+    check(isinstance(rc, dict) and rc.get("allowed") == 2
+          and rc.get("refused") == 1 and isinstance(rc.get("resources"), list),
+          "access_receipt %s, expected allowed 2, refused 1" % short(rc))
+    by = {x.get("resource"): x for x in rc["resources"]}
+    a = by.get(ALICE_PATH)
+    check(a is not None and a.get("allowed") == 2 and a.get("refused") == 0,
+          "receipt for %s: %s" % (ALICE_PATH, short(rc)))
+    ts_ms(a.get("last_at"), "access_receipt last_at")
+    b = by.get(bob)
+    check(b is not None and b.get("allowed") == 0 and b.get("refused") == 1,
+          "receipt for %s: %s" % (bob, short(rc)))
+    e = W.get_request("contoso", r["id"], who="eng1")
+    check(e.get("access_receipt") == rc, "the requester sees another receipt")
+
+
 # ----------------------------------------------------------- revoke
 
 
@@ -477,11 +510,6 @@ def test_a_grant_is_only_for_its_requester():
     p = W.create_request()
     expect(W.call("GET", W.req_path("contoso", p["id"], "grant"), "eng1"),
            409, "invalid_state")
-
-
-def sys_note(text):
-    import sys
-    sys.stderr.write("note: %s\n" % text)
 
 
 # --------------------------------------------------------- metadata
@@ -566,7 +594,10 @@ def test_direct_get_reasons():
                          bearer=g["token"])
     denial(st, b, 403, "unmapped_uri", "unmapped URI")
     st, b, _ = authz_get(ALICE, bearer=None)
-    check(st == 401, "no engineer token: %s %s" % (st, short(b)))
+    check(st == 401 and isinstance(b, dict)
+          and b.get("error", {}).get("code") == "unauthenticated",
+          "no engineer token: %s %s, expected 401 unauthenticated"
+          % (st, short(b)))
     st, b, _ = authz_get(ALICE, bearer=g["token"], extra={"X-Original-URI": ""})
     check(st in (400, 403), "empty X-Original-URI: %s %s" % (st, short(b)))
 
@@ -665,7 +696,6 @@ def tamper(token):
     h, p, s = token.split(".")
     claims = json.loads(nginxctl.b64url_decode(p))
     claims["res"] = ["mailbox"]
-    import base64
     p2 = base64.urlsafe_b64encode(json.dumps(claims).encode()
                                   ).rstrip(b"=").decode()
     sig = bytearray(nginxctl.b64url_decode(s))
@@ -682,8 +712,9 @@ def tamper(token):
 _node_ready = None
 
 
-def node_verify(token):
-    """Exit status of tests/jose/verify.mjs, or None when it is absent."""
+def node_verify(token, tenant=None):
+    """Exit status of `node tests/jose/verify.mjs JWKS_URL TOKEN [TENANT]`,
+    or None when verify.mjs is absent."""
     global _node_ready
     if not os.path.exists(VERIFY):
         return None
@@ -698,9 +729,14 @@ def node_verify(token):
                 _node_ready = False
                 raise Fail("sh tests/jose/install.sh failed: %s"
                            % p.stderr.decode("utf-8", "replace")[-500:])
-    p = subprocess.run(["node", VERIFY, W.d.url + "/.well-known/jwks.json",
-                        token], capture_output=True, timeout=60 * SLOW,
+    args = ["node", VERIFY, W.d.url + "/.well-known/jwks.json", token]
+    if tenant:
+        args.append(tenant)
+    p = subprocess.run(args, capture_output=True, timeout=60 * SLOW,
                        cwd=harness.ROOT)
+    if p.returncode not in (0, 1):
+        raise Fail("verify.mjs exit %d: %s" % (
+            p.returncode, p.stderr.decode("utf-8", "replace")[-300:]))
     return p.returncode
 
 
@@ -740,8 +776,15 @@ def test_grant_is_a_jws_that_verifies_against_the_jwks():
                  "(the grant was verified with the built-in Ed25519 check)")
         return
     check(rc == 0, "verify.mjs refused the real grant (exit %s)" % rc)
-    rc = node_verify(tamper(g["token"])["claims changed"])
-    check(rc != 0, "verify.mjs accepted a tampered grant")
+    check(node_verify(g["token"], "contoso") == 0,
+          "verify.mjs refused the grant for tenant contoso")
+    check(node_verify(g["token"], "fabrikam") != 0,
+          "verify.mjs accepted the grant as fabrikam's")
+    for what in ("claims changed", "signature flipped", "alg none"):
+        rc = node_verify(tamper(g["token"])[what])
+        check(rc != 0, "verify.mjs accepted a tampered grant (%s)" % what)
+    sys_note("jose (tests/jose/verify.mjs) verified the grant against the "
+             "JWKS and refused 3 tampered forms")
 
 
 def test_the_grant_is_never_stored_or_logged():
@@ -791,6 +834,35 @@ def test_key_rotation_keeps_old_grants_and_signs_new_ones():
               % rc)
 
 
+def test_restart_keeps_live_grants_revocations_and_keys():
+    """The live grants are in memory: after a restart an approved request's
+    grant still allows, a revoked one is still refused, and the signing
+    keys (so the JWKS and every issued grant) are the same."""
+    r1, g1 = approved()
+    r2, g2 = approved()
+    W.decide("contoso", r2["id"], "revoke", "ap1", {"comment": "done"})
+    kids = {k["kid"] for k in jwks()["keys"]}
+    W.d.restart()
+    NX.stop()
+    NX.lockbox_port = W.d.port
+    NX.start()
+    keys = jwks()
+    after = {k["kid"] for k in keys["keys"]}
+    check(kids <= after, "kids before the restart %s, after %s"
+          % (sorted(kids), sorted(after)))
+    check(nginxctl.jws_verify_with_jwks(g1["token"], keys),
+          "a grant issued before the restart no longer verifies")
+    mark = audit_mark(W.d.db_path)
+    st, _, body = nx(ALICE, token=g1["token"])
+    check(st == 200 and body == ALICE_BYTES,
+          "an approved grant after a restart: %s, expected 200" % st)
+    audited(mark, "allowed", request_id=r1["id"])
+    mark = audit_mark(W.d.db_path)
+    st, _, body = nx(ALICE, token=g2["token"])
+    check(st == 403, "a revoked grant after a restart: %s, expected 403" % st)
+    audited(mark, "denied", reason="grant_not_live")
+
+
 # ---------------------------------------------------------- the window
 # Last: it moves the daemon's test clock past windows for good.
 
@@ -824,3 +896,44 @@ def test_access_ends_with_the_window():
     st, _, body = nx(ALICE, token=g2["token"])
     check(st == 200 and body == ALICE_BYTES, "a new grant after the move: %s"
           % st)
+
+
+def test_metadata_is_read_only():
+    """Metadata is readable without a grant, but only readable: a write
+    method is refused and recorded, directly and through POST."""
+    for method in ("DELETE", "PUT", "POST"):
+        mark = audit_mark(W.d.db_path)
+        st, b, _ = authz_get(META, bearer=W.tok("eng1"), method=method)
+        denial(st, b, 403, "method_not_granted", "metadata %s" % method)
+        audited(mark, "denied", kind="metadata", reason="method_not_granted")
+    st, b, _ = authz_post({"token": W.tok("eng1"), "tenant": "contoso",
+                           "workload": "exchange", "kind": "metadata",
+                           "resource": "mailbox/alice@contoso.example/stats.json",
+                           "action": "write"})
+    denial(st, b, 403, "method_not_granted", "POST metadata write")
+
+
+def test_brief_answers_and_the_engineers_address():
+    """X-Lockbox-Brief: 1 answers without a body (the reason in a header);
+    X-Real-IP from the gateway becomes the record's client_ip and the
+    gateway's own address goes to the details."""
+    _, g = approved()
+    mark = audit_mark(W.d.db_path)
+    st, hd, body = request(W.d.port, "GET", "/v1/authz", token=g["token"], headers={
+        "X-Original-URI": "/content/contoso/exchange/" + ALICE_PATH,
+        "X-Original-Method": "GET",
+        "X-Lockbox-Gateway-Token": GW, "X-Lockbox-Brief": "1",
+        "X-Real-IP": "192.0.2.7"})
+    check(st == 200 and body == b"", "brief allow: %s %r" % (st, body[:80]))
+    rec = audited(mark, "allowed", request_id=g["request_id"])
+    check(rec["client_ip"] == "192.0.2.7", "client_ip %r" % rec["client_ip"])
+    check(rec["details"].get("gateway_ip") == "127.0.0.1",
+          "gateway_ip %r" % rec["details"].get("gateway_ip"))
+    st, hd, body = request(W.d.port, "GET", "/v1/authz", token=g["token"], headers={
+        "X-Original-URI":
+        "/content/contoso/exchange/mailbox/bob@contoso.example/inbox/1.eml",
+        "X-Original-Method": "GET", "X-Lockbox-Gateway-Token": GW,
+        "X-Lockbox-Brief": "1", "X-Real-IP": "not an address"})
+    check(st == 403 and body == b"" and
+          hd.get("x-lockbox-reason") == "resource_not_granted",
+          "brief refusal: %s %r %r" % (st, body[:80], hd.get("x-lockbox-reason")))

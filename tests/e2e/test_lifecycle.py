@@ -280,7 +280,8 @@ def test_self_approval_refused():
 
 def test_provider_requires_internal_approval():
     ps = expect(W.call("GET", "/v1/provider/settings", "admin"), 200)
-    check(ps == {"require_internal_approval": False},
+    check(ps == {"require_internal_approval": False, "emergency_cap": 3,
+                 "emergency_window_hours": 24},
           "provider settings %s" % short(ps))
     ps = expect(W.call("PATCH", "/v1/provider/settings", "admin",
                        {"require_internal_approval": True}), 200)
