@@ -25,6 +25,7 @@ enum lb_err {
 	LB_ERR_SELF_APPROVAL = -13,     /* self_approval */
 	LB_ERR_NOT_FOUND = -14,         /* not_found */
 	LB_ERR_ACCESS_DENIED = -17,     /* access_denied: the access check refused */
+	LB_ERR_CSRF = -18,              /* csrf_required: cookie call without X-CSRF-Token */
 	LB_ERR_NO_ROUTE = -15,          /* no_route (404) */
 	LB_ERR_METHOD = -16,            /* method_not_allowed (405) */
 	/* 409: state conflict */

@@ -38,6 +38,8 @@ struct item {
 	bool allowed;
 	bool done;
 	int rc;
+	void (*cb)(void *arg, int rc);  /* async: called instead of a waiter */
+	void *cb_arg;
 };
 
 struct lb_auditq {
@@ -135,12 +137,28 @@ writer_main(void *arg)
 			    "records=%zu error=%s", n, lb_err_code(rc));
 		observe(q, n, rc == 0);
 
+		/* Waiters are woken under the lock; callbacks run outside it. */
+		struct item *async = NULL, *next;
 		pthread_mutex_lock(&q->mu);
-		for (struct item *it = batch; it != NULL; it = it->next) {
+		for (struct item *it = batch; it != NULL; it = next) {
+			next = it->next;
+			if (it->cb != NULL) {
+				it->next = async;
+				async = it;
+				continue;
+			}
 			it->rc = rc;
 			it->done = true;
 		}
 		pthread_cond_broadcast(&q->done_cv);
+		pthread_mutex_unlock(&q->mu);
+		for (struct item *it = async; it != NULL; it = next) {
+			next = it->next;
+			it->cb(it->cb_arg, rc);
+			free(it->details);
+			free(it);
+		}
+		pthread_mutex_lock(&q->mu);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return NULL;
@@ -190,9 +208,10 @@ auditq_stats(const struct lb_auditq *q)
 	return &q->stats;
 }
 
-int
-auditq_append(struct lb_auditq *q, const struct lb_audit_event *ev, const char *details,
-    const char *receipt_request, const char *receipt_resource, bool allowed)
+/* A queue item holding copies of everything the record needs. */
+static int
+item_new(const struct lb_audit_event *ev, const char *details, const char *receipt_request,
+    const char *receipt_resource, bool allowed, struct item **out)
 {
 	struct item *it = calloc(1, sizeof(*it));
 	int rc;
@@ -221,14 +240,16 @@ auditq_append(struct lb_auditq *q, const struct lb_audit_event *ev, const char *
 		.actor = &it->actor, .object_id = it->object_id, .result = it->result,
 		.client_ip = it->client_ip, .details = NULL, .time_ms = ev->time_ms,
 	};
+	*out = it;
+	return 0;
+}
 
-	pthread_mutex_lock(&q->mu);
-	if (q->stopping || q->queued >= QUEUE_MAX) {
-		pthread_mutex_unlock(&q->mu);
-		free(it->details);
-		free(it);
+/* Appends `it` to the queue; LB_ERR_UNAVAILABLE when stopping or full. */
+static int
+enqueue(struct lb_auditq *q, struct item *it)
+{
+	if (q->stopping || q->queued >= QUEUE_MAX)
 		return LB_ERR_UNAVAILABLE;
-	}
 	if (q->tail != NULL)
 		q->tail->next = it;
 	else
@@ -236,6 +257,48 @@ auditq_append(struct lb_auditq *q, const struct lb_audit_event *ev, const char *
 	q->tail = it;
 	q->queued++;
 	pthread_cond_signal(&q->work_cv);
+	return 0;
+}
+
+int
+auditq_submit(struct lb_auditq *q, const struct lb_audit_event *ev, const char *details,
+    const char *receipt_request, const char *receipt_resource, bool allowed,
+    void (*done)(void *arg, int rc), void *arg)
+{
+	struct item *it = NULL;
+	int rc;
+
+	if ((rc = item_new(ev, details, receipt_request, receipt_resource, allowed, &it)) != 0)
+		return rc;
+	it->cb = done;
+	it->cb_arg = arg;
+	pthread_mutex_lock(&q->mu);
+	rc = enqueue(q, it);
+	pthread_mutex_unlock(&q->mu);
+	if (rc != 0) {
+		free(it->details);
+		free(it);
+	}
+	return rc;
+}
+
+int
+auditq_append(struct lb_auditq *q, const struct lb_audit_event *ev, const char *details,
+    const char *receipt_request, const char *receipt_resource, bool allowed)
+{
+	struct item *it = NULL;
+	int rc;
+
+	if ((rc = item_new(ev, details, receipt_request, receipt_resource, allowed, &it)) != 0)
+		return rc;
+
+	pthread_mutex_lock(&q->mu);
+	if ((rc = enqueue(q, it)) != 0) {
+		pthread_mutex_unlock(&q->mu);
+		free(it->details);
+		free(it);
+		return rc;
+	}
 	/*
 	 * No deadline of our own: the writer always finishes a batch (storage
 	 * calls are bounded by the busy timeout), and waiting for it keeps

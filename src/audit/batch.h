@@ -39,4 +39,14 @@ const struct lb_auditq_stats *auditq_stats(const struct lb_auditq *q);
 int auditq_append(struct lb_auditq *q, const struct lb_audit_event *ev, const char *details,
     const char *receipt_request, const char *receipt_resource, bool allowed);
 
+/*
+ * As auditq_append, without waiting: `done(arg, rc)` is called once, from
+ * the writer thread, after the batch holding the record has committed (rc
+ * 0) or failed.  Returns 0 when queued; a negative error (full queue,
+ * shutdown) when not, and then `done` is never called.
+ */
+int auditq_submit(struct lb_auditq *q, const struct lb_audit_event *ev, const char *details,
+    const char *receipt_request, const char *receipt_resource, bool allowed,
+    void (*done)(void *arg, int rc), void *arg);
+
 #endif

@@ -28,6 +28,7 @@ static const struct lb_err_row rows[] = {
 	{ LB_ERR_SELF_APPROVAL, 403, "self_approval", "nobody may approve their own request" },
 	{ LB_ERR_NOT_FOUND, 404, "not_found", "no such object" },
 	{ LB_ERR_ACCESS_DENIED, 403, "access_denied", "access refused by Lockbox" },
+	{ LB_ERR_CSRF, 403, "csrf_required", "a state-changing call from the console needs its X-CSRF-Token" },
 	{ LB_ERR_NO_ROUTE, 404, "no_route", "no such endpoint" },
 	{ LB_ERR_METHOD, 405, "method_not_allowed", "this endpoint does not take that method" },
 	{ LB_ERR_INVALID_STATE, 409, "invalid_state", "the object is not in a state that allows this" },

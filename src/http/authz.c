@@ -115,24 +115,42 @@ observe(struct lb_app *app, bool allowed, enum lb_refusal r, int64_t us)
 	atomic_fetch_add(&app->metrics.authz_duration_sum_us, (unsigned long long)us);
 }
 
-/* Decides, records, and only then returns the answer in *o. */
-static void
-decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *in,
-    struct authz_out *o)
+/*
+ * One access decision in flight.  It lives from the handler, through the
+ * suspended connection while its record waits for the group commit, to
+ * the answer; everything the record and the answer need is in here.
+ */
+struct authz_job {
+	struct lb_ctx *c;
+	struct lb_actor gateway;
+	struct authz_in in;
+	struct authz_out o;
+	char cred[LB_JWS_MAX + 1];      /* POST: the body's token (GET: a header) */
+	enum lb_refusal r;
+	bool content, emergency;
+	char *text;                     /* the record's details, canonical */
+	int64_t started_us;
+	int rc;                         /* the commit's result */
+};
+
+/* Decides (everything but the record) and prepares the record's details. */
+static int
+decide_prepare(struct authz_job *j)
 {
+	struct lb_ctx *c = j->c;
+	const struct authz_in *in = &j->in;
+	struct authz_out *o = &j->o;
 	struct lb_grant_seen seen;
 	bool is_grant = false;
-	bool content = !in->resolved || in->target.kind == LB_URI_CONTENT;
-	int64_t started = clock_mono_us();
 	enum lb_refusal r;
-	bool emergency = false;         /* an emergency access's grant (break-glass) */
 
+	j->content = !in->resolved || in->target.kind == LB_URI_CONTENT;
 	memset(o, 0, sizeof(*o));
 	r = identify(c, in->cred, o, &is_grant, &seen);
 	if (r == LB_REF_NONE && in->pre != LB_REF_NONE)
 		r = in->pre;
 	bool read = strcmp(in->method, "GET") == 0 || strcmp(in->method, "HEAD") == 0;
-	if (r == LB_REF_NONE && !content) {
+	if (r == LB_REF_NONE && !j->content) {
 		/* Metadata: any support engineer, by grant or by own token; read only. */
 		if (!is_grant && !(strcmp(o->engineer.realm, LB_PROVIDER_REALM) == 0 &&
 		    (o->engineer.roles & LB_ROLE_SUPPORT_ENGINEER)))
@@ -148,19 +166,19 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 			r = LB_REF_METHOD;
 		else
 			r = live_check_kind(c->app->live, seen.rid, seen.sub, in->target.tenant,
-			    in->target.workload, in->target.path, c->now_ms, &emergency);
+			    in->target.workload, in->target.path, c->now_ms, &j->emergency);
 	}
+	j->r = r;
 
-	/* The record, durable before the answer. */
 	json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}",
-	    "kind", content ? "content" : "metadata",
+	    "kind", j->content ? "content" : "metadata",
 	    "resource", in->resolved ? in->target.path : "",
 	    "workload", in->resolved ? in->target.workload : "",
 	    "method", in->method,
 	    "reason", r == LB_REF_NONE ? "" : lb_refusal_name(r),
 	    "request_id", o->rid[0] ? json_string(o->rid) : json_null(),
 	    "engineer", o->identified ? json_string(o->engineer.id) : json_null(),
-	    "gateway", gateway->id);
+	    "gateway", j->gateway.id);
 	if (d != NULL && in->gateway_ip[0] != '\0')
 		json_object_set_new(d, "gateway_ip", json_string(in->gateway_ip));
 	if (d != NULL && in->uri != NULL) {
@@ -172,27 +190,64 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 		json_t *u = json_string(uri);
 		json_object_set_new(d, "uri", u ? u : json_integer((json_int_t)strlen(in->uri)));
 	}
-	char *text = d ? audit_json_canonical(d) : NULL;
+	j->text = d ? audit_json_canonical(d) : NULL;
 	json_decref(d);
 	/* Emergency ids are "emg_...": still named so once the entry is gone. */
 	if (o->rid[0] != '\0' && strncmp(o->rid, LB_EMERGENCY_ID_PREFIX "_",
 	    strlen(LB_EMERGENCY_ID_PREFIX) + 1) == 0)
-		emergency = true;
+		j->emergency = true;
+	return j->text != NULL ? 0 : LB_ERR_NOMEM;
+}
+
+/* From the writer thread: the record is durable (rc 0) or failed. */
+static void
+decide_recorded(void *arg, int rc)
+{
+	struct authz_job *j = arg;
+
+	j->rc = rc;
+	MHD_resume_connection(j->c->conn);
+}
+
+/* After the connection is suspended: queue the record, or fail at once. */
+static void
+decide_submit(struct lb_ctx *c)
+{
+	struct authz_job *j = c->defer;
+	const struct authz_in *in = &j->in;
+	struct authz_out *o = &j->o;
 	struct lb_audit_event ev = {
 		.tenant = in->resolved ? in->target.tenant : "",
-		.record_type = emergency ? LB_RT_EMERGENCY : LB_RT_ACCESS,
-		.operation = content ? "AccessContent" : "AccessMetadata",
-		.actor = o->identified ? &o->engineer : gateway,
+		.record_type = j->emergency ? LB_RT_EMERGENCY : LB_RT_ACCESS,
+		.operation = j->content ? "AccessContent" : "AccessMetadata",
+		.actor = o->identified ? &o->engineer : &j->gateway,
 		.object_id = o->rid,
-		.result = r == LB_REF_NONE ? "allowed" : "denied",
+		.result = j->r == LB_REF_NONE ? "allowed" : "denied",
 		.client_ip = c->client_ip,
 		.time_ms = c->now_ms,
 	};
-	bool receipt = in->resolved && o->rid[0] != '\0' && content;
-	int rc = text ? auditq_append(c->app->auditq, &ev, text, receipt ? o->rid : NULL,
-	    receipt ? in->target.path : NULL, r == LB_REF_NONE) : LB_ERR_NOMEM;
-	free(text);
+	bool receipt = in->resolved && o->rid[0] != '\0' && j->content;
+	int rc = auditq_submit(c->app->auditq, &ev, j->text, receipt ? o->rid : NULL,
+	    receipt ? in->target.path : NULL, j->r == LB_REF_NONE, decide_recorded, j);
+
 	if (rc != 0) {
+		j->rc = rc;
+		MHD_resume_connection(c->conn);
+	}
+}
+
+static int answer(struct lb_ctx *c, const struct authz_in *in, const struct authz_out *o);
+
+/* When resumed: the answer follows the record's fate. */
+static int
+decide_finish(struct lb_ctx *c)
+{
+	struct authz_job *j = c->defer;
+	struct authz_out *o = &j->o;
+	enum lb_refusal r = j->r;
+	int rc;
+
+	if (j->rc != 0) {
 		atomic_fetch_add(&c->app->metrics.audit_failures, 1);
 		r = LB_REF_AUDIT;
 	}
@@ -205,7 +260,50 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 		o->status = 401;
 	else
 		o->status = 403;
-	observe(c->app, r == LB_REF_NONE, r, clock_mono_us() - started);
+	observe(c->app, r == LB_REF_NONE, r, clock_mono_us() - j->started_us);
+	rc = answer(c, &j->in, o);
+	c->defer = NULL;
+	free(j->text);
+	free(j);
+	return rc;
+}
+
+/*
+ * Decides now and answers once the decision's record is durable, without
+ * holding a thread meanwhile: the connection is suspended and resumed by
+ * the group-commit writer, so every check in flight joins the same batch.
+ */
+static int
+decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *in)
+{
+	struct authz_job *j = calloc(1, sizeof(*j));
+	int rc;
+
+	if (j == NULL)
+		return LB_ERR_NOMEM;
+	j->c = c;
+	j->started_us = clock_mono_us();
+	j->gateway = *gateway;
+	j->in = *in;
+	if (in->cred != NULL) {
+		size_t n = strnlen(in->cred, sizeof(j->cred));
+		if (n < sizeof(j->cred)) {
+			memcpy(j->cred, in->cred, n + 1);
+			j->in.cred = j->cred;
+		} else {
+			j->in.cred = "";        /* too long: no usable token */
+		}
+	}
+	if ((rc = decide_prepare(j)) != 0) {
+		free(j->text);
+		sodium_memzero(j->cred, sizeof(j->cred));
+		free(j);
+		return rc;
+	}
+	c->defer = j;
+	c->defer_submit = decide_submit;
+	c->defer_finish = decide_finish;
+	return 0;
 }
 
 /*
@@ -272,7 +370,6 @@ int
 h_authz_get(struct lb_ctx *c)
 {
 	struct authz_in in = { .pre = LB_REF_NONE };
-	struct authz_out o;
 	struct lb_actor gw;
 	int rc;
 
@@ -313,8 +410,7 @@ h_authz_get(struct lb_ctx *c)
 		else
 			in.pre = rc == LB_ERR_NOT_FOUND ? LB_REF_UNMAPPED : LB_REF_HOSTILE;
 	}
-	decide(c, &gw, &in, &o);
-	return answer(c, &in, &o);
+	return decide(c, &gw, &in);
 }
 
 int
@@ -324,7 +420,6 @@ h_authz_post(struct lb_ctx *c)
 		"workload", "kind", NULL };
 	char token[LB_JWS_MAX + 1] = "", action[16] = "", kind[16] = "content";
 	struct authz_in in = { .pre = LB_REF_NONE };
-	struct authz_out o;
 	json_t *b = NULL;
 	int rc;
 
@@ -365,8 +460,7 @@ h_authz_post(struct lb_ctx *c)
 	in.resolved = true;
 	in.cred = token[0] ? token : NULL;
 	struct lb_actor gw = c->actor;
-	decide(c, &gw, &in, &o);
-	rc = answer(c, &in, &o);
+	rc = decide(c, &gw, &in);
 out:
 	sodium_memzero(token, sizeof(token));
 	json_decref(b);

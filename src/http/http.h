@@ -44,8 +44,21 @@ struct lb_ctx {
 	char *resp_text;                /* owned; sent as text (e.g. /metrics) */
 	const char *resp_type;
 	const char *resp_reason;        /* X-Lockbox-Reason on access checks */
+	/*
+	 * A deferred answer (the access check waits for its group commit
+	 * without holding a thread): the handler returns 0 with defer_submit
+	 * set; server.c suspends the connection, then calls defer_submit,
+	 * which must arrange for MHD_resume_connection() exactly once; on
+	 * resumption server.c calls defer_finish to build the answer.
+	 */
+	void (*defer_submit)(struct lb_ctx *c);
+	int (*defer_finish)(struct lb_ctx *c);
+	void *defer;
 	char errmsg[256];               /* detail for the error answer */
 	struct MHD_Response *resp_stream; /* owned; a streamed answer (audit export) */
+	/* Set by session_auth when the console's session cookie authenticated. */
+	bool via_session;
+	struct lb_session session;
 };
 
 /* ---------------------------------------------------------------- server.c */
@@ -213,5 +226,47 @@ int h_emergency_end(struct lb_ctx *c);
 int h_emergency_grant(struct lb_ctx *c);
 int h_emergency_review(struct lb_ctx *c);
 int h_emergency_object(struct lb_ctx *c);
+
+/* ---------------------------------------------------------------- session.c */
+
+/* Console sign-in (docs/api.md "Console sign-in", docs/internals/session.md). */
+#define LB_SESSION_COOKIE "lockbox_session"
+
+/* True when the request carries the session cookie (valid or not). */
+bool session_cookie_present(const struct lb_ctx *c);
+/*
+ * Authenticates by the session cookie: the session must be live (else
+ * unauthenticated); POST, PATCH, PUT and DELETE need X-CSRF-Token equal to
+ * the session's (else csrf_required).  Sets c->actor, c->authed,
+ * c->session and c->via_session, and moves the idle expiry forward (written
+ * at most once a minute).
+ */
+int session_auth(struct lb_ctx *c);
+/*
+ * Starts a session for `u`, a principal already authenticated by `method`
+ * ("password"; a single sign-on callback would pass its own): stores it,
+ * records SignIn, and answers 200 with the session object and its cookie.
+ */
+int session_start(struct lb_ctx *c, const struct lb_user *u, const char *method);
+/*
+ * The optional password field `key` of `o`: absent or null leaves *given
+ * false; else 12..1024 bytes (invalid_value / field_too_long), hashed with
+ * Argon2id into out (LB_PWHASH_MAX bytes) and *given set.
+ */
+int session_password_field(struct lb_ctx *c, json_t *o, const char *key, bool *given,
+    char *out);
+/* Wipes the password fields of `o` (may be NULL) and the request body. */
+void session_wipe(struct lb_ctx *c, json_t *o);
+int h_session_create(struct lb_ctx *c);
+int h_session_get(struct lb_ctx *c);
+int h_session_delete(struct lb_ctx *c);
+int h_password_set(struct lb_ctx *c);
+
+/* ---------------------------------------------------------------- console.c */
+
+/* True for "/", "/ui" and "/ui/...": answered by h_console, not the route table. */
+bool console_path(const char *path);
+/* The web console's static files under --web-dir, with strict headers. */
+int h_console(struct lb_ctx *c, const char *path);
 
 #endif

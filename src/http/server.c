@@ -95,10 +95,16 @@ static const struct route routes[] = {
 	{ "GET", "/v1/tenants/{}/emergency-access", h_emergency_list_tenant, true },
 	{ "GET", "/v1/tenants/{}/emergency-access/{}", h_emergency_get_tenant, true },
 	{ "POST", "/v1/tenants/{}/emergency-access/{}/object", h_emergency_object, true },
+	/* Console sign-in (session.c); GET and DELETE are the cookie's own calls. */
+	{ "POST", "/v1/session", h_session_create, false },
+	{ "GET", "/v1/session", h_session_get, true },
+	{ "DELETE", "/v1/session", h_session_delete, true },
+	{ "POST", "/v1/users/{}/{}/password", h_password_set, true },
 };
 
 /* Per-connection state while a body arrives. */
 struct conn_state {
+	struct lb_ctx *deferred;        /* a suspended call waiting for its answer */
 	char *buf;
 	size_t len;
 	bool too_large;
@@ -281,6 +287,13 @@ dispatch(struct lb_ctx *c)
 	}
 	memcpy(path, c->url, plen);
 	path[plen] = '\0';
+	/* The console's static files (console.c): a prefix, not whole segments. */
+	if (console_path(path)) {
+		c->now_ms = clock_now_ms();
+		if ((rc = h_console(c, path)) != 0)
+			set_error(c, rc);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!match(routes[i].pattern, path, c))
 			continue;
@@ -313,8 +326,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct lb_app *app = cls;
 	struct conn_state *st = *con_cls;
+	struct lb_ctx *c = NULL;
 	(void)version;
 
+	if (st != NULL && st->deferred != NULL) {
+		/* Resumed: the deferred work is done; build and send the answer. */
+		c = st->deferred;
+		st->deferred = NULL;
+		int rc = c->defer_finish(c);
+		if (rc != 0)
+			set_error(c, rc);
+		goto answer;
+	}
 	if (st == NULL) {
 		st = calloc(1, sizeof(*st));
 		if (st == NULL)
@@ -353,7 +376,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 
-	struct lb_ctx *c = calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return MHD_NO;
 	c->app = app;
@@ -367,9 +390,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		set_error(c, LB_ERR_TOO_LARGE);
 	else
 		dispatch(c);
+	if (c->defer_submit != NULL && c->resp == NULL && c->resp_text == NULL) {
+		void (*submit)(struct lb_ctx *) = c->defer_submit;
+		c->defer_submit = NULL;
+		st->deferred = c;
+		MHD_suspend_connection(conn);
+		submit(c);
+		return MHD_YES;
+	}
+answer:;
 	int64_t us = clock_mono_us() - st->started_mono;
 	metrics_observe(app, c->status, us);
-	if (c->status >= 500 || strncmp(url, "/v1/", 4) == 0)
+	/* Access checks are on the audit trail; a log line each would only cost. */
+	if (c->status >= 500 || (strncmp(url, "/v1/", 4) == 0 &&
+	    strncmp(url, "/v1/authz", 9) != 0))
 		log_info("http", "method=%s path=%.200s status=%d ms=%lld actor=%s/%s ip=%s",
 		    method, url, c->status, (long long)(us / 1000),
 		    c->authed ? c->actor.realm : "-", c->authed ? c->actor.id : "-", c->client_ip);
@@ -440,7 +474,8 @@ struct MHD_Daemon *
 http_start(struct lb_app *app, const char *listen, long threads)
 {
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME;
 
 	if (parse_listen(listen, &ss) != 0) {
 		log_error("http", "msg=\"cannot parse listen address\" listen=%s", listen);

@@ -327,12 +327,47 @@ static const char *const v5[] = {
 	NULL,
 };
 
+/*
+ * Version 6: console sign-in (src/http/session.c, docs/internals/session.md).
+ * A person's password as the Argon2id string of libsodium's
+ * crypto_pwhash_str (algorithm, limits and salt inside it), one per user;
+ * and console sessions, keyed by the SHA-256 of the session id the cookie
+ * carries (the id itself is never stored).  A session ends at sign-out
+ * (ended_ms), when idle (idle_expires_ms, moved forward on use) or at
+ * expires_ms (created + the absolute limit); rows past any of them are
+ * deleted by the prune that runs on sign-in.
+ */
+static const char *const v6[] = {
+	"CREATE TABLE passwords ("
+	" realm TEXT NOT NULL,"
+	" user_id TEXT NOT NULL,"
+	" hash TEXT NOT NULL,"                  /* $argon2id$v=19$m=...,t=...,p=...$salt$hash */
+	" set_ms BIGINT NOT NULL,"
+	" PRIMARY KEY (realm, user_id),"
+	" FOREIGN KEY (realm, user_id) REFERENCES users (realm, id))",
+
+	"CREATE TABLE sessions ("
+	" id_hash TEXT PRIMARY KEY,"            /* hex SHA-256 of the session id */
+	" realm TEXT NOT NULL,"
+	" user_id TEXT NOT NULL,"
+	" csrf TEXT NOT NULL,"                  /* base64url of 32 random bytes */
+	" created_ms BIGINT NOT NULL,"
+	" idle_expires_ms BIGINT NOT NULL,"
+	" expires_ms BIGINT NOT NULL,"
+	" ended_ms BIGINT NOT NULL,"            /* 0 until sign-out */
+	" FOREIGN KEY (realm, user_id) REFERENCES users (realm, id))",
+	/* Ending a user's sessions when their password is set. */
+	"CREATE INDEX sessions_user ON sessions (realm, user_id)",
+	NULL,
+};
+
 const struct lb_store_migration lb_store_migrations[] = {
 	{ 1, "initial schema", v1 },
 	{ 2, "access receipts", v2 },
 	{ 3, "audit checkpoints and search indexes", v3 },
 	{ 4, "notification delivery: webhooks, reminders, notice deadlines", v4 },
 	{ 5, "break-glass: incidents, emergency access, notices", v5 },
+	{ 6, "console sign-in: passwords and sessions", v6 },
 };
 
 const size_t lb_store_nmigrations =

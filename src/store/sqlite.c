@@ -424,6 +424,14 @@ conn_open(struct sq_store *st, struct sq_conn *c, const char *path, bool writer)
 	    sqlite3_exec(c->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(c->db, "PRAGMA trusted_schema=OFF", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
+	/*
+	 * The writer never checkpoints inside a commit: a checkpoint copies
+	 * the WAL into the database and syncs it, which would stall every
+	 * decision waiting on that commit.  The checkpointer thread does it.
+	 */
+	if (writer && sqlite3_exec(c->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto out;
 	/* Readers refuse writes outright; store.c already refuses them. */
 	if (!writer && sqlite3_exec(c->db, "PRAGMA query_only=ON", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
@@ -533,6 +541,83 @@ out:
 
 /* ------------------------------------------------------------ lifecycle */
 
+#define CKPT_INTERVAL_MS 250
+
+/*
+ * Checkpoints the WAL every CKPT_INTERVAL_MS on its own connection,
+ * PASSIVE: it never waits for readers or the writer, and copies what it
+ * can.  SQLite restarts the WAL from the start once a checkpoint has
+ * copied everything and no reader needs the old frames.
+ */
+static void *
+ckpt_main(void *arg)
+{
+	struct sq_store *st = arg;
+
+	pthread_mutex_lock(&st->mu);
+	while (!st->ckpt_stop) {
+		struct timespec dl;
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_nsec += CKPT_INTERVAL_MS * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&st->ckpt_cv, &st->mu, &dl);
+		if (st->ckpt_stop)
+			break;
+		pthread_mutex_unlock(&st->mu);
+		sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&st->mu);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+static int
+ckpt_start(struct sq_store *st, const char *path)
+{
+	pthread_condattr_t attr;
+
+	if (sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK)
+		return LB_ERR_UNAVAILABLE;
+	sqlite3_busy_timeout(st->ckpt_db, 100);
+	if (pthread_condattr_init(&attr) != 0)
+		return LB_ERR_NOMEM;
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	int rc = pthread_cond_init(&st->ckpt_cv, &attr);
+	pthread_condattr_destroy(&attr);
+	if (rc != 0)
+		return LB_ERR_NOMEM;
+	if (pthread_create(&st->ckpt_thread, NULL, ckpt_main, st) != 0) {
+		pthread_cond_destroy(&st->ckpt_cv);
+		return LB_ERR_INTERNAL;
+	}
+	st->ckpt_running = true;
+	return 0;
+}
+
+static void
+ckpt_stop(struct sq_store *st)
+{
+	if (st->ckpt_running) {
+		pthread_mutex_lock(&st->mu);
+		st->ckpt_stop = true;
+		pthread_cond_signal(&st->ckpt_cv);
+		pthread_mutex_unlock(&st->mu);
+		pthread_join(st->ckpt_thread, NULL);
+		pthread_cond_destroy(&st->ckpt_cv);
+		st->ckpt_running = false;
+	}
+	if (st->ckpt_db != NULL) {
+		/* A last checkpoint, so the database file holds what it can. */
+		sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		sqlite3_close_v2(st->ckpt_db);
+		st->ckpt_db = NULL;
+	}
+}
+
 static void
 sq_close(struct lb_store *base)
 {
@@ -540,6 +625,7 @@ sq_close(struct lb_store *base)
 
 	if (st == NULL)
 		return;
+	ckpt_stop(st);
 	for (size_t i = 0; i < SQ_READERS; i++)
 		conn_close(&st->readers[i]);
 	conn_close(&st->writer);
@@ -607,6 +693,7 @@ sq_open(const char *path, struct lb_store **out)
 	SQ_TRY(migrate(st->writer.db));
 	for (size_t i = 0; i < SQ_READERS; i++)
 		SQ_TRY(conn_open(st, &st->readers[i], path, false));
+	SQ_TRY(ckpt_start(st, path));
 	*out = &st->base;
 	st = NULL;
 out:
@@ -904,4 +991,12 @@ const struct lb_store_ops lb_sqlite_ops = {
 	.emergency_count_since = sq_emergency_count_since,
 	.emergency_notice_link = sq_emergency_notice_link,
 	.emergency_notice_state = sq_emergency_notice_state,
+	.session_insert = sq_session_insert,
+	.session_find = sq_session_find,
+	.session_touch = sq_session_touch,
+	.session_end = sq_session_end,
+	.session_end_user = sq_session_end_user,
+	.session_prune = sq_session_prune,
+	.password_put = sq_password_put,
+	.password_get = sq_password_get,
 };

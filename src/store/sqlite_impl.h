@@ -68,6 +68,11 @@ struct sq_store {
 	atomic_int fault_in;            /* lb_sqlite_inject_fault countdown */
 	struct sq_conn writer;
 	struct sq_conn readers[SQ_READERS];
+	/* The checkpointer: moves the WAL into the database off the commit path. */
+	sqlite3 *ckpt_db;
+	pthread_t ckpt_thread;
+	bool ckpt_running, ckpt_stop;
+	pthread_cond_t ckpt_cv;
 };
 
 /* A statement in use. */
@@ -270,5 +275,19 @@ int sq_emergency_notice_state(struct lb_tx *tx, const char *emergency_id,
  * row of sq_provider_settings_get/put. */
 int sq_emergency_settings_get(struct lb_tx *tx, struct lb_provider_settings *out);
 int sq_emergency_settings_put(struct lb_tx *tx, const struct lb_provider_settings *ps);
+
+/* sqlite_session.c: console sign-in, passwords and sessions (migration 6). */
+int sq_session_insert(struct lb_tx *tx, const struct lb_session *s);
+int sq_session_find(struct lb_tx *tx, const uint8_t hash[32], struct lb_session *out,
+    struct lb_user *user);
+int sq_session_touch(struct lb_tx *tx, const uint8_t hash[32], int64_t idle_expires_ms);
+int sq_session_end(struct lb_tx *tx, const uint8_t hash[32], int64_t now_ms);
+int sq_session_end_user(struct lb_tx *tx, const char *realm, const char *user_id,
+    const uint8_t *keep, int64_t now_ms, int64_t *ended);
+int sq_session_prune(struct lb_tx *tx, int64_t now_ms, int64_t *deleted);
+int sq_password_put(struct lb_tx *tx, const char *realm, const char *user_id,
+    const char *hash, int64_t now_ms);
+int sq_password_get(struct lb_tx *tx, const char *realm, const char *user_id,
+    char *hash, size_t len);
 
 #endif

@@ -896,3 +896,87 @@ store_emergency_notice_state(struct lb_tx *tx, const char *emergency_id, uint64_
 		return LB_ERR_INTERNAL;
 	return tx->ops->emergency_notice_state(tx, emergency_id, rows, delivered_ms);
 }
+
+/* ------------------------------------------------------- console sign-in */
+
+int
+store_session_insert(struct lb_tx *tx, const struct lb_session *s)
+{
+	if (wr(tx) != 0 || s == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->session_insert(tx, s);
+}
+
+int
+store_session_find(struct lb_tx *tx, const uint8_t hash[32], struct lb_session *out,
+    struct lb_user *user)
+{
+	if (rd(tx) != 0 || hash == NULL || out == NULL || user == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->session_find(tx, hash, out, user);
+}
+
+int
+store_session_touch(struct lb_tx *tx, const uint8_t hash[32], int64_t idle_expires_ms)
+{
+	if (wr(tx) != 0 || hash == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->session_touch(tx, hash, idle_expires_ms);
+}
+
+int
+store_session_end(struct lb_tx *tx, const uint8_t hash[32], int64_t now_ms)
+{
+	if (wr(tx) != 0 || hash == NULL)
+		return LB_ERR_INTERNAL;
+	return tx->ops->session_end(tx, hash, now_ms);
+}
+
+int
+store_session_end_user(struct lb_tx *tx, const char *realm, const char *user_id,
+    const uint8_t *keep, int64_t now_ms, int64_t *ended)
+{
+	int64_t n = 0;
+	int err;
+
+	if (wr(tx) != 0 || realm == NULL || user_id == NULL)
+		return LB_ERR_INTERNAL;
+	err = tx->ops->session_end_user(tx, realm, user_id, keep, now_ms, &n);
+	if (err == 0 && ended != NULL)
+		*ended = n;
+	return err;
+}
+
+int
+store_session_prune(struct lb_tx *tx, int64_t now_ms, int64_t *deleted)
+{
+	int64_t n = 0;
+	int err;
+
+	if (wr(tx) != 0)
+		return LB_ERR_INTERNAL;
+	err = tx->ops->session_prune(tx, now_ms, &n);
+	if (err == 0 && deleted != NULL)
+		*deleted = n;
+	return err;
+}
+
+int
+store_password_put(struct lb_tx *tx, const char *realm, const char *user_id,
+    const char *hash, int64_t now_ms)
+{
+	if (wr(tx) != 0 || realm == NULL || user_id == NULL || hash == NULL)
+		return LB_ERR_INTERNAL;
+	if (!lb_store_terminated(hash, LB_PWHASH_MAX))
+		return LB_ERR_FIELD_TOO_LONG;
+	return tx->ops->password_put(tx, realm, user_id, hash, now_ms);
+}
+
+int
+store_password_get(struct lb_tx *tx, const char *realm, const char *user_id,
+    char *hash, size_t len)
+{
+	if (rd(tx) != 0 || realm == NULL || user_id == NULL || hash == NULL || len == 0)
+		return LB_ERR_INTERNAL;
+	return tx->ops->password_get(tx, realm, user_id, hash, len);
+}

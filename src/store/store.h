@@ -450,4 +450,58 @@ int store_emergency_notice_link(struct lb_tx *tx, const char *emergency_id,
 int store_emergency_notice_state(struct lb_tx *tx, const char *emergency_id,
     uint64_t *rows, int64_t *delivered_ms);
 
+/* ------------------------------------- console sign-in (migration 6) */
+
+/* The longest password hash string (libsodium crypto_pwhash_STRBYTES). */
+#define LB_PWHASH_MAX           128
+/* A CSRF token's text: base64url of 32 random bytes, no padding. */
+#define LB_CSRF_TEXT_MAX        43
+
+/*
+ * A console session (src/http/session.c).  Only the SHA-256 of the session
+ * id is stored; the CSRF token is stored as issued (it is no secret from
+ * the browser that holds it).  A session is live while ended_ms is 0 and
+ * now is before both idle_expires_ms and expires_ms.
+ */
+struct lb_session {
+	uint8_t id_hash[32];
+	char realm[LB_ID_MAX + 1];
+	char user_id[LB_ID_MAX + 1];
+	char csrf[LB_CSRF_TEXT_MAX + 1];
+	int64_t created_ms;
+	int64_t idle_expires_ms;
+	int64_t expires_ms;
+	int64_t ended_ms;               /* 0 until sign-out */
+};
+
+int store_session_insert(struct lb_tx *tx, const struct lb_session *s);
+/*
+ * The session whose stored hash equals `hash` (the caller compares
+ * out->id_hash again in constant time) and its user.  Ended and expired
+ * sessions are returned too; the caller refuses them.
+ */
+int store_session_find(struct lb_tx *tx, const uint8_t hash[32], struct lb_session *out,
+    struct lb_user *user);
+/* Sets idle_expires_ms of a session not ended; NOT_FOUND when none. */
+int store_session_touch(struct lb_tx *tx, const uint8_t hash[32], int64_t idle_expires_ms);
+/* Ends a session at now_ms; NOT_FOUND when absent or already ended. */
+int store_session_end(struct lb_tx *tx, const uint8_t hash[32], int64_t now_ms);
+/*
+ * Ends every session of (realm, user_id) not ended yet, except the one
+ * whose hash is `keep` (NULL: none); *ended (may be NULL) counts them.
+ */
+int store_session_end_user(struct lb_tx *tx, const char *realm, const char *user_id,
+    const uint8_t *keep, int64_t now_ms, int64_t *ended);
+/* Deletes sessions ended, idle or expired at now_ms; *deleted may be NULL. */
+int store_session_prune(struct lb_tx *tx, int64_t now_ms, int64_t *deleted);
+
+/*
+ * A person's password, as the string crypto_pwhash_str made (never the
+ * password).  put inserts or replaces; get is NOT_FOUND when none is set.
+ */
+int store_password_put(struct lb_tx *tx, const char *realm, const char *user_id,
+    const char *hash, int64_t now_ms);
+int store_password_get(struct lb_tx *tx, const char *realm, const char *user_id,
+    char *hash, size_t len);
+
 #endif

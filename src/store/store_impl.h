@@ -178,6 +178,20 @@ struct lb_store_ops {
 	    const char *tenant, int64_t deadline_ms, uint64_t *linked);
 	int (*emergency_notice_state)(struct lb_tx *tx, const char *emergency_id,
 	    uint64_t *rows, int64_t *delivered_ms);
+
+	/* Console sign-in (sqlite_session.c). */
+	int (*session_insert)(struct lb_tx *tx, const struct lb_session *s);
+	int (*session_find)(struct lb_tx *tx, const uint8_t hash[32], struct lb_session *out,
+	    struct lb_user *user);
+	int (*session_touch)(struct lb_tx *tx, const uint8_t hash[32], int64_t idle_expires_ms);
+	int (*session_end)(struct lb_tx *tx, const uint8_t hash[32], int64_t now_ms);
+	int (*session_end_user)(struct lb_tx *tx, const char *realm, const char *user_id,
+	    const uint8_t *keep, int64_t now_ms, int64_t *ended);
+	int (*session_prune)(struct lb_tx *tx, int64_t now_ms, int64_t *deleted);
+	int (*password_put)(struct lb_tx *tx, const char *realm, const char *user_id,
+	    const char *hash, int64_t now_ms);
+	int (*password_get)(struct lb_tx *tx, const char *realm, const char *user_id,
+	    char *hash, size_t len);
 };
 
 /* The SQLite backend (sqlite.c). */

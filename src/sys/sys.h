@@ -44,6 +44,10 @@ struct lb_config {
 	long threads;
 	long sweep_interval_ms;
 	bool demo_print;
+	char web_dir[LB_PATH_MAX];      /* the console's static files, served at /ui/ */
+	long session_idle_minutes;      /* a console session ends this long unused */
+	long session_max_hours;         /* and this long after sign-in in all */
+	bool secure_cookies;            /* Secure on the session cookie (TLS in front) */
 };
 
 /*
