@@ -45,12 +45,17 @@ if [ -f "$DATA/lockbox.db" ]; then
 	trap stop_all INT TERM
 	start_nginx
 	echo "lockbox: API on $URL, nginx on http://$NGINX_LISTEN; Ctrl-C stops"
+	echo "lockbox: web console on $URL/ui/ (demo passwords: $DATA/demo.env)"
 	wait "$pid"
 	exit $?
 fi
 
 rand_token() {
 	printf 'lbt_%s' "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+}
+# A console password: 18 base64url characters (108 random bits).
+rand_password() {
+	head -c 14 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c 1-18
 }
 ADMIN_TOKEN=$(rand_token)
 LOCKBOX_BOOTSTRAP_TOKEN=$ADMIN_TOKEN "$D" --listen "$LISTEN" --data-dir "$DATA" &
@@ -90,8 +95,26 @@ lb "$GA1_TOKEN" --tenant contoso settings set --enable --approver ga1 --approver
 CASE_ID=$(lb "$GA1_TOKEN" --tenant contoso cases open --title "Mail flow stops for alice" | field id)
 lb "$MGR1_TOKEN" --tenant contoso cases assign "$CASE_ID" --engineer eng1 >/dev/null
 
+# Console passwords for the demo people (POST /v1/users/{realm}/{id}/password),
+# fed to curl on stdin so neither the token nor the password shows in ps.
+set_password() {
+	printf 'header = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\ndata = "{\\"password\\": \\"%s\\"}"\n' \
+		"$ADMIN_TOKEN" "$3" | curl -fsS -K - -X POST "$URL/v1/users/$1/$2/password" >/dev/null
+}
+ADMIN_PASSWORD=$(rand_password); set_password provider admin "$ADMIN_PASSWORD"
+GA1_PASSWORD=$(rand_password); set_password contoso ga1 "$GA1_PASSWORD"
+AP1_PASSWORD=$(rand_password); set_password contoso ap1 "$AP1_PASSWORD"
+CA1_PASSWORD=$(rand_password); set_password contoso ca1 "$CA1_PASSWORD"
+ENG1_PASSWORD=$(rand_password); set_password provider eng1 "$ENG1_PASSWORD"
+MGR1_PASSWORD=$(rand_password); set_password provider mgr1 "$MGR1_PASSWORD"
+
 # Demo content behind nginx: one mailbox message (content, needs a grant)
 # and its mailbox statistics (metadata, readable with the engineer's token).
+# nginx's workers run as another user (www-data when started as root): they
+# may traverse the data dir (not list it) and read the demo content; the
+# database and the keys stay private (files 0600, keys/ 0700).
+chmod 711 "$DATA"
+umask 022
 mkdir -p "$DATA/content/contoso/exchange/mailbox/alice@contoso.example/inbox" \
 	"$DATA/metadata/contoso/exchange/mailbox/alice@contoso.example" "$DATA/nginx/tmp"
 cat > "$DATA/content/contoso/exchange/mailbox/alice@contoso.example/inbox/1.eml" <<'EML'
@@ -103,6 +126,7 @@ The stuck message: its header says X-Broken: yes.
 EML
 printf '{"messages": 1, "size_bytes": 143, "errors_24h": 3}\n' \
 	> "$DATA/metadata/contoso/exchange/mailbox/alice@contoso.example/stats.json"
+umask 077
 if [ -x "$NGINX" ]; then
 	sh examples/nginx/render.sh LISTEN="$NGINX_LISTEN" LOCKBOX="$LISTEN" \
 		GATEWAY_TOKEN="$GW1_TOKEN" CONTENT_ROOT="$DATA/content" \
@@ -121,6 +145,14 @@ export ENG1_TOKEN=$ENG1_TOKEN
 export MGR1_TOKEN=$MGR1_TOKEN
 export GW1_TOKEN=$GW1_TOKEN
 export CASE_ID=$CASE_ID
+# Console passwords (sign in at $URL/ui/ with realm, user and password).
+export CONSOLE_URL=$URL/ui/
+export ADMIN_PASSWORD=$ADMIN_PASSWORD
+export GA1_PASSWORD=$GA1_PASSWORD
+export AP1_PASSWORD=$AP1_PASSWORD
+export CA1_PASSWORD=$CA1_PASSWORD
+export ENG1_PASSWORD=$ENG1_PASSWORD
+export MGR1_PASSWORD=$MGR1_PASSWORD
 export NGINX_URL=http://$NGINX_LISTEN
 ENV
 
@@ -138,8 +170,18 @@ nginx serves the demo tenant content through it at http://$NGINX_LISTEN.
   contoso   ap1    lockbox_approver   $AP1_TOKEN
   contoso   ca1    compliance_admin   $CA1_TOKEN
 
+Web console: $URL/ui/ (sign in with realm, user and password):
+
+  realm     user   console password
+  provider  admin  $ADMIN_PASSWORD
+  provider  eng1   $ENG1_PASSWORD
+  provider  mgr1   $MGR1_PASSWORD
+  contoso   ga1    $GA1_PASSWORD
+  contoso   ap1    $AP1_PASSWORD
+  contoso   ca1    $CA1_PASSWORD
+
 Support case $CASE_ID is open and assigned to eng1.
-The tokens are also in $DATA/demo.env. In another terminal, try:
+The tokens and passwords are also in $DATA/demo.env. In another terminal, try:
 
   . $DATA/demo.env
   LOCKBOX_TOKEN=\$ENG1_TOKEN build/lockbox --tenant contoso requests create --case \$CASE_ID \\

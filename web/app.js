@@ -184,6 +184,8 @@ function renderNav(activePath) {
     const current = activePath === item.path || (item.path === '/requests' && /^\/requests\/(?!new)/.test(activePath));
     const a = h('a', { href: link(item.path), 'data-testid': `nav-${item.id}` }, item.label);
     if (current) a.setAttribute('aria-current', 'page');
+    // Following the link of the page one is on reloads its data.
+    a.addEventListener('click', () => { if (a.getAttribute('href') === location.hash) route(); });
     list.append(h('li', a));
   }
 }
@@ -205,7 +207,9 @@ const ROUTES = [
 ];
 
 function parseHash() {
-  const raw = decodeURI(location.hash.replace(/^#/, '')) || '/';
+  let raw = location.hash.replace(/^#/, '');
+  try { raw = decodeURI(raw); } catch { /* keep it as it is */ }
+  raw = raw || '/';
   const q = raw.indexOf('?');
   const path = (q >= 0 ? raw.slice(0, q) : raw) || '/';
   const query = new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '');
@@ -231,6 +235,7 @@ async function route() {
   cleanup = null;
 
   if (path === '/' || path === '') {
+    messageKeep = true;
     location.replace(link(defaultPath()));
     return;
   }
@@ -245,7 +250,7 @@ async function route() {
     const m = r.re.exec(path);
     if (m) {
       match = r;
-      (r.keys || []).forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]); });
+      (r.keys || []).forEach((k, i) => { try { params[k] = decodeURIComponent(m[i + 1]); } catch { params[k] = m[i + 1]; } });
       break;
     }
   }

@@ -77,6 +77,14 @@ json_t *audit_rec_json(const struct lb_audit_rec *rec);
 
 struct lb_keyring;
 
+/* The names of every chain that has records, read in one snapshot. */
+struct lb_audit_chains {
+	char (*v)[LB_ID_MAX + 1];
+	size_t n, cap;
+};
+/* Fills *c (free c->v afterwards, even on error). */
+int audit_chains_collect(struct lb_store *st, struct lb_audit_chains *c);
+
 /*
  * Signs a checkpoint of `chain` at its current head in `tx` (a write
  * transaction) and stores it; when the head already has one, returns that

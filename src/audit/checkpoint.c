@@ -108,16 +108,10 @@ audit_checkpoint_head(struct lb_tx *tx, struct lb_keyring *kr, const char *chain
 	return head_checkpoint(tx, kr, chain, now_ms, out, &created);
 }
 
-/* The chain names, collected in a read transaction before any is signed. */
-struct chains {
-	char (*v)[LB_ID_MAX + 1];
-	size_t n, cap;
-};
-
 static int
 collect_chain(void *ctx, const char *chain)
 {
-	struct chains *c = ctx;
+	struct lb_audit_chains *c = ctx;
 	size_t len = strlen(chain);
 
 	if (len > LB_ID_MAX)
@@ -135,10 +129,27 @@ collect_chain(void *ctx, const char *chain)
 	return 0;
 }
 
+/*
+ * The chain names are collected in a read transaction before any is
+ * signed or purged, so no long transaction spans the work on each chain.
+ */
+int
+audit_chains_collect(struct lb_store *st, struct lb_audit_chains *c)
+{
+	struct lb_tx *tx = NULL;
+	int err;
+
+	if ((err = store_begin(st, false, &tx)) != 0)
+		return err;
+	err = store_audit_chains(tx, collect_chain, c);
+	store_rollback(tx);
+	return err;
+}
+
 int
 audit_checkpoint_all(struct lb_store *st, struct lb_keyring *kr, int64_t now_ms)
 {
-	struct chains c = { 0 };
+	struct lb_audit_chains c = { 0 };
 	struct lb_checkpoint cp;
 	struct lb_tx *tx = NULL;
 	bool created;
@@ -146,12 +157,7 @@ audit_checkpoint_all(struct lb_store *st, struct lb_keyring *kr, int64_t now_ms)
 
 	if (st == NULL || kr == NULL)
 		return LB_ERR_INTERNAL;
-	if ((err = store_begin(st, false, &tx)) != 0)
-		goto out;
-	err = store_audit_chains(tx, collect_chain, &c);
-	store_rollback(tx);
-	tx = NULL;
-	if (err != 0)
+	if ((err = audit_chains_collect(st, &c)) != 0)
 		goto out;
 	for (size_t i = 0; i < c.n; i++) {
 		if (tx == NULL && (err = store_begin(st, true, &tx)) != 0)

@@ -191,48 +191,16 @@ out:
 	return err;
 }
 
-/* The chain names, collected in a read transaction before any is purged. */
-struct chains {
-	char (*v)[LB_ID_MAX + 1];
-	size_t n, cap;
-};
-
-static int
-collect_chain(void *ctx, const char *chain)
-{
-	struct chains *c = ctx;
-	size_t len = strlen(chain);
-
-	if (len > LB_ID_MAX)
-		return LB_ERR_UNAVAILABLE;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		void *v = realloc(c->v, cap * sizeof(c->v[0]));
-
-		if (v == NULL)
-			return LB_ERR_NOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
-	memcpy(c->v[c->n++], chain, len + 1);
-	return 0;
-}
-
 int
 audit_retention_run(struct lb_store *st, struct lb_keyring *kr, int64_t now_ms)
 {
-	struct chains c = { 0 };
-	struct lb_tx *tx = NULL;
+	struct lb_audit_chains c = { 0 };
 	int64_t total = 0, n;
 	int err;
 
 	if (st == NULL || kr == NULL || now_ms <= 0)
 		return LB_ERR_INTERNAL;
-	if ((err = store_begin(st, false, &tx)) != 0)
-		goto out;
-	err = store_audit_chains(tx, collect_chain, &c);
-	store_rollback(tx);
-	if (err != 0)
+	if ((err = audit_chains_collect(st, &c)) != 0)
 		goto out;
 	for (size_t i = 0; i < c.n; i++) {
 		n = 0;

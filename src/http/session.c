@@ -104,18 +104,17 @@ dummy_make(void)
 static bool
 password_verify(const char *hash, const char *pw, size_t len)
 {
-	bool ok;
+	bool ok = false;
+	int rc = -1;
 
 	pthread_once(&dummy_once, dummy_make);
 	gate_enter();
-	if (hash != NULL) {
-		ok = crypto_pwhash_str_verify(hash, pw, len) == 0;
-	} else {
-		if (dummy_ok)
-			(void)crypto_pwhash_str_verify(dummy_hash, pw, len);
-		ok = false;
-	}
+	if (hash != NULL)
+		ok = (rc = crypto_pwhash_str_verify(hash, pw, len)) == 0;
+	else if (dummy_ok)
+		rc = crypto_pwhash_str_verify(dummy_hash, pw, len);
 	gate_leave();
+	(void)rc;               /* the dummy's answer means nothing */
 	return ok;
 }
 
@@ -359,7 +358,7 @@ reply_cookie(struct lb_ctx *c, int status, json_t *body, const char *cookie)
 		free(text);
 		return LB_ERR_NOMEM;
 	}
-	if (body != NULL)
+	if (text != NULL)
 		MHD_add_response_header(r, "Content-Type", "application/json");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -672,7 +671,8 @@ h_session_create(struct lb_ctx *c)
 	}
 	store_rollback(tx);
 	tx = NULL;
-	if (long_pw || pwlen == 0 || !password_verify(have_hash ? hash : NULL, pw, pwlen)) {
+	/* One verification whatever failed before it: the same time for all. */
+	if (!password_verify(have_hash && !long_pw && pwlen > 0 ? hash : NULL, pw, pwlen)) {
 		rl_fail(ukey, c->client_ip, c->now_ms);
 		signin_failed(c, realm, user, realm_known, "bad_credentials");
 		rc = http_fail(c, LB_ERR_UNAUTHENTICATED, "the realm, user or password is wrong");

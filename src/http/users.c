@@ -87,8 +87,11 @@ int
 h_user_create(struct lb_ctx *c)
 {
 	static const char *const keys[] = { "id", "realm", "email", "display_name", "roles",
+		"password",     /* optional: a person who signs in to the console at once */
 		"type", NULL };
 	char roles[LB_ROLES_MAX][32], type[16] = "user", text[LB_TOKEN_TEXT_MAX + 1];
+	char pwhash[LB_PWHASH_MAX] = "";
+	bool has_password = false;
 	size_t nroles = 0;
 	struct lb_user u;
 	struct lb_token tok;
@@ -141,6 +144,13 @@ h_user_create(struct lb_ctx *c)
 		rc = http_fail(c, LB_ERR_INVALID_ROLE, "these roles do not belong to realm '%s'", u.realm);
 		goto out;
 	}
+	if (u.type != LB_ACTOR_USER && json_object_get(o, "password") != NULL) {
+		rc = http_fail(c, LB_ERR_INVALID_VALUE, "service principals sign in with tokens only");
+		goto out;
+	}
+	/* Hashed before the write transaction: Argon2id takes its time. */
+	if ((rc = session_password_field(c, o, "password", &has_password, pwhash)) != 0)
+		goto out;
 	u.created_ms = c->now_ms;
 	if ((rc = store_begin(c->app->store, true, &tx)) != 0)
 		goto out;
@@ -158,6 +168,9 @@ h_user_create(struct lb_ctx *c)
 	if ((rc = http_audit(c, tx, chain_of(u.realm), LB_RT_ADMIN, "CreateUser", obj, d)) != 0 ||
 	    (rc = token_new(c, tx, u.realm, u.id, "initial", &tok, text, sizeof(text))) != 0)
 		goto out;
+	if (has_password && ((rc = store_password_put(tx, u.realm, u.id, pwhash, c->now_ms)) != 0 ||
+	    (rc = http_audit(c, tx, chain_of(u.realm), LB_RT_SIGNIN, "SetPassword", obj, NULL)) != 0))
+		goto out;
 	rc = store_commit(tx);
 	tx = NULL;
 	if (rc == 0) {
@@ -168,6 +181,8 @@ h_user_create(struct lb_ctx *c)
 	}
 out:
 	sodium_memzero(text, sizeof(text));
+	sodium_memzero(pwhash, sizeof(pwhash));
+	session_wipe(c, o);
 	store_rollback(tx);
 	json_decref(o);
 	json_decref(d);

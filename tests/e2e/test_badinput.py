@@ -133,7 +133,8 @@ def test_wrong_types():
 def test_unknown_fields():
     refused([
         ("POST", T, "admin", tenant(colour="red"), 400, "unknown_field"),
-        ("POST", U, "admin", user(password="x"), 400, "unknown_field"),
+        ("POST", U, "admin", user(passwd="x"), 400, "unknown_field"),
+        ("POST", U, "admin", user(password="short"), 422, "invalid_value"),
         ("PATCH", S, "ga1", {"enable": True}, 400, "unknown_field"),
         ("PATCH", "/v1/provider/settings", "admin",
          {"require_internal_approval": False, "x": 1}, 400, "unknown_field"),

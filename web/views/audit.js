@@ -69,9 +69,9 @@ export async function render(ctx) {
   const result = h('select', { id: 'audit-result', 'data-testid': 'audit-result' }, h('option', { value: '' }, 'any'), RESULTS.map((x) => h('option', { value: x }, x)));
   const start = h('input', { type: 'datetime-local', id: 'audit-start', 'data-testid': 'audit-start' });
   const end = h('input', { type: 'datetime-local', id: 'audit-end', 'data-testid': 'audit-end' });
-  const searchBtn = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'audit-search-submit' }, 'Search');
+  const searchBtn = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'audit-search' }, 'Search');
   const formErr = errorBox('audit-error');
-  const form = h('form', { class: 'card filters', 'data-testid': 'audit-search', role: 'search', 'aria-label': 'Audit search', novalidate: true },
+  const form = h('form', { class: 'card filters', 'data-testid': 'audit-filters', role: 'search', 'aria-label': 'Audit search', novalidate: true },
     h('div', { class: 'grid' },
       field('Record type', recordType),
       field('Operation', operation), opsList,
@@ -118,17 +118,19 @@ export async function render(ctx) {
   exportJ.addEventListener('click', () => doExport(exportJ, 'jsonl'));
   exportC.addEventListener('click', () => doExport(exportC, 'csv'));
   verify.addEventListener('click', async () => {
+    // The result box stays empty until the verdict is in; the button says we are busy.
     verify.disabled = true;
-    verifyOut.hidden = false;
-    verifyOut.className = 'verify-result';
-    verifyOut.textContent = 'Verifying…';
+    verify.textContent = 'Verifying…';
+    verifyOut.hidden = true;
+    verifyOut.textContent = '';
+    verifyOut.removeAttribute('data-ok');
     try {
       const v = await api('GET', `${base}/verify`);
       const ok = v && v.ok === true;
       verifyOut.className = `verify-result ${ok ? 'verify-ok' : 'verify-bad'}`;
       verifyOut.setAttribute('data-ok', String(ok));
       verifyOut.textContent = ok
-        ? `Verified: the chain is intact — ${str(v.records)} records (seq ${str(v.first_seq)} to ${str(v.last_seq)}), ${str(v.checkpoints)} signed checkpoints.`
+        ? `Verified: the chain is intact — ${plural(v.records, 'record')} (seq ${str(v.first_seq)} to ${str(v.last_seq)}), ${plural(v.checkpoints, 'signed checkpoint')}.`
         : `Problem found: ${str(v && v.problem) || 'unknown'}${v && v.bad_seq != null ? ` at seq ${str(v.bad_seq)}` : ''}. ${str(v && v.reason)}`;
       say(ok ? 'The audit chain verified.' : 'The audit chain did NOT verify.', ok ? 'success' : 'error');
     } catch (err) {
@@ -137,7 +139,9 @@ export async function render(ctx) {
       verifyOut.textContent = errorText(err);
       sayError(err);
     } finally {
+      verifyOut.hidden = false;
       verify.disabled = false;
+      verify.textContent = 'Verify the chain';
     }
   });
 
@@ -180,6 +184,11 @@ export async function render(ctx) {
     try { await load(false); } catch (err) { sayError(err); } finally { more.disabled = false; }
   });
   await load(true);
+}
+
+function plural(n, word) {
+  const k = Number(n);
+  return `${str(n)} ${word}${k === 1 ? '' : 's'}`;
 }
 
 function recordRow(rec) {

@@ -16,6 +16,7 @@ const OUTCOMES = [
 const WEEKS = 12;
 const DAY = 86400000;
 const shortDate = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+const tickFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 function weekStart(d) {
   // Monday 00:00 in the viewer's zone.
@@ -127,10 +128,14 @@ function timeline(items) {
   const section = h('section', { class: 'card chart-card', 'aria-labelledby': 'tl-h' }, h('h2', { id: 'tl-h' }, 'Access windows (last 30 days)'));
   const W = 720, rowH = 22, L = 170, R = 12, T = 24, B = 28;
   const H = T + B + Math.max(1, windows.length) * rowH;
-  const t0 = windows.length ? Math.min(since.getTime(), ...windows.map((x) => x.a.getTime())) : since.getTime();
-  const t1 = Math.max(now.getTime(), ...windows.map((x) => x.b.getTime()));
-  const lo = Math.max(t0, windows.length ? Math.min(...windows.map((x) => x.a.getTime())) - 3600000 : t0);
-  const span = Math.max(1, t1 - lo);
+  // The axis spans the windows shown and now, at least six hours, padded a little.
+  const starts = windows.map((w) => w.a.getTime()), ends = windows.map((w) => w.b.getTime());
+  let lo = windows.length ? Math.min(...starts) : now.getTime() - 6 * 3600000;
+  let hi = Math.max(now.getTime(), ...ends);
+  if (hi - lo < 6 * 3600000) lo = hi - 6 * 3600000;
+  const pad = (hi - lo) * 0.04;
+  lo -= pad; hi += pad;
+  const span = hi - lo;
   const x = (ms) => L + ((ms - lo) / span) * (W - L - R);
 
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-labelledby': 'tl-title tl-desc', 'data-testid': 'chart-timeline', preserveAspectRatio: 'xMidYMid meet' },
@@ -140,7 +145,7 @@ function timeline(items) {
   for (let i = 0; i <= 4; i += 1) {
     const ms = lo + (span / 4) * i;
     svg.append(s('line', { x1: x(ms), x2: x(ms), y1: T - 6, y2: H - B, class: 'grid' }),
-      s('text', { x: x(ms), y: H - B + 16, class: 'tick', 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }, fmtLocal(new Date(ms))));
+      s('text', { x: x(ms), y: H - B + 16, class: 'tick', 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }, tickFmt.format(new Date(ms))));
   }
   windows.forEach((w, i) => {
     const yy = T + i * rowH;
