@@ -1,13 +1,16 @@
 #!/bin/sh
-# Lints docs/openapi.yaml with the pinned @redocly/cli (tools/openapi/).
+# Lints docs/openapi.yaml with the pinned @redocly/cli (tools/openapi/),
+# then checks with scripts/check-routes.py that it describes exactly the
+# routes of src/http/server.c and every error code of src/core/err.c.
 #
 #   sh scripts/lint-openapi.sh
 #
 # Installs the linter into tools/openapi/node_modules from the committed
 # package-lock.json when it is absent or not the pinned version (the npm
 # registry is the only network access; the linter's telemetry and update
-# check are switched off).  Fails on any error *or* warning, and prints one
-# summary line.  Called by `make test`; see docs/internals/openapi.md.
+# check are switched off).  Fails on any error *or* warning, or on any route
+# or error code the spec and the daemon disagree on; prints one summary line
+# for each check.  Called by `make test`; see docs/internals/openapi.md.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +22,10 @@ cli=$tool/node_modules/@redocly/cli/bin/cli.js
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	echo "lint-openapi: node and npm are needed (sh scripts/deps.sh test)" >&2
+	exit 1
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "lint-openapi: python3 is needed for scripts/check-routes.py" >&2
 	exit 1
 fi
 
@@ -83,3 +90,10 @@ if [ "$rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$warnings" -ne 0 ]; then
 	exit 1
 fi
 echo "$line: ok"
+
+# The spec against the daemon: routes[] and the error table (its own
+# summary line; the differences, if any, on stderr).
+python3 scripts/check-routes.py --root "$root" || {
+	echo "lint-openapi: $spec and src/http/server.c or src/core/err.c disagree" >&2
+	exit 1
+}
