@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 
 LOGDIR=${LOGDIR:-build/test-logs}
 mkdir -p "$LOGDIR"
-TAP="$LOGDIR/browser.tap"
+# A file of this run only (several runs may share LOGDIR); kept as browser.tap.
+TAP=$(mktemp "$LOGDIR/browser.XXXXXX") || exit 1
+trap 'rm -f "$TAP"' EXIT
 BUILD=${LOCKBOX_BUILD:-build}
 
 fail_setup() { echo "browser tests: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
@@ -29,7 +31,8 @@ fi
 
 if [ $# -gt 0 ]; then files="$*"; else files=$(ls tests/browser/*.test.mjs); fi
 
-# Spec output for people on stdout, TAP into the log for the counts.
+# Spec output for people on stdout, TAP into the log for the counts
+# (build/test-logs/browser.tap once the run ends).
 # shellcheck disable=SC2086
 LOCKBOX_BUILD=$BUILD node --test \
 	--test-reporter=spec --test-reporter-destination=stdout \
@@ -42,5 +45,6 @@ f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$TAP" | tail -n 1); f=${f:-0}
 c=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$TAP" | tail -n 1); c=${c:-0}
 f=$((f + c))
 if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+mv -f "$TAP" "$LOGDIR/browser.tap"
 echo "$p passed, $f failed"
 [ $rc -eq 0 ] && [ "$f" -eq 0 ]

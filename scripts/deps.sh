@@ -3,7 +3,9 @@
 #   scripts/deps.sh build   compiler, libraries (for make)
 #   scripts/deps.sh run     build + what `make run` uses
 #   scripts/deps.sh test    run + what `make test` uses (nginx, valgrind,
-#                           python3, an SMTP sink, Node.js for the OpenAPI lint)
+#                           python3, an SMTP sink, clang for libFuzzer,
+#                           Chromium for the browser tests, Node.js for the
+#                           OpenAPI lint and the browser tests)
 # Idempotent and quiet when everything is present: it asks dpkg first and
 # calls apt-get only for what is missing.
 set -eu
@@ -14,8 +16,8 @@ pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev
 case "$what" in
 build) ;;
 run) pkgs="$pkgs sqlite3 curl nginx-light" ;;
-test) pkgs="$pkgs sqlite3 curl libcmocka-dev python3 nginx-light valgrind
-            wrk postgresql python3-aiosmtpd clang libclang-rt-14-dev" ;;
+test) pkgs="$pkgs sqlite3 curl nginx-light libcmocka-dev python3 valgrind
+            wrk python3-aiosmtpd clang libclang-rt-14-dev chromium" ;;
 *) echo "usage: $0 build|run|test" >&2; exit 2 ;;
 esac
 

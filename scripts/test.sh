@@ -41,6 +41,17 @@ run_unit() {
 	done
 }
 
+# Adds a "N passed, N failed" suite's counts from its log $2 (name $1).
+count_plain() {
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); p=${p:-0}
+	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p'); f=${f:-0}
+	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+	echo "  [$1] ${line:-no summary (rc=$3)}"
+	[ "$f" -eq 0 ] || note_fail "$1 ($f failed; see $2)"
+}
+
 run_e2e() {
 	dir=$1; tag=$2
 	log="$LOGDIR/$tag-e2e.log"
@@ -84,6 +95,10 @@ echo "== unit tests"
 run_unit build unit
 echo "== end-to-end tests"
 run_e2e build e2e
+echo "== browser tests (Chromium, Playwright, axe-core)"
+LOCKBOX_BUILD=build sh scripts/browser-test.sh >"$LOGDIR/browser.log" 2>&1
+count_plain browser "$LOGDIR/browser.log" $?
+grep -E '^(not ok|✖)' "$LOGDIR/browser.log" | head -n 20 | sed 's/^/  [browser] /'
 echo "== OpenAPI lint"
 check "openapi lint" sh scripts/lint-openapi.sh
 echo "== valgrind (unit tests)"

@@ -27,10 +27,14 @@ test('approver approves a pending request for 2 h; the grant then passes the acc
     assert.match(await row.innerText(), /eng1/, 'the pending row does not name the requester eng1');
 
     await openRequestFromList(page, req.id);
-    await waitStatus(page, /pending/i);
+    await waitStatus(page, 'pending');
     const comment = 'OK for two hours: ticket 4711';
     await approve(page, { minutes: 120, comment });
-    await waitStatus(page, /approved/i);
+    const shown = await waitStatus(page, 'approved');
+    assert.match(shown, /approved/i, `the status badge reads ${JSON.stringify(shown)}`);
+    const said = tid(page, 'message');
+    assert.equal(await said.getAttribute('data-kind'), 'success');
+    assert.match(await said.innerText(), /2 h/, 'the message does not confirm the 2 h');
 
     const r = await w.getRequest('contoso', req.id, 'ap1');
     assert.equal(r.status, 'approved', `request after approval: ${short(r)}`);
@@ -57,20 +61,20 @@ test('approver approves a pending request for 2 h; the grant then passes the acc
     const epage = await ectx.newPage();
     await signIn(epage, base, 'provider', 'eng1');
     await go(epage, base, ROUTES.request(req.id, 'contoso'));
-    await waitStatus(epage, /approved/i);
+    await waitStatus(epage, 'approved');
     const gt = tid(epage, 'grant-token');
-    await until(async () => /^[\w-]+\.[\w-]+\.[\w-]+$/.test((await gt.innerText().catch(() => '')).trim()
-      || (await gt.inputValue().catch(() => '')).trim()), 'grant-token to show a JWS');
-    const shown = ((await gt.innerText().catch(() => '')).trim() || (await gt.inputValue()).trim());
-    const a2 = await w.authz(shown);
+    await until(async () => /^[\w-]+\.[\w-]+\.[\w-]+$/.test((await gt.inputValue().catch(() => '')).trim()),
+      'grant-token to hold a JWS');
+    const a2 = await w.authz((await gt.inputValue()).trim());
     assert.equal(a2.status, 200, `access check with the console's grant-token: ${a2.status} ${short(a2.body)}`);
 
     // The approver's request page now counts the two allowed reads.
     await page.reload();
-    await waitStatus(page, /approved/i);
-    const receipt = tid(page, 'receipt');
-    await until(async () => /2/.test(await receipt.innerText().catch(() => '')),
-      'the access receipt to count 2 allowed reads');
+    await waitStatus(page, 'approved');
+    await tid(page, 'receipt').waitFor();
+    const allowed = (await tid(page, 'receipt-allowed').innerText()).trim();
+    assert.match(allowed, /^2\b/, `receipt-allowed reads ${JSON.stringify(allowed)}, expected the 2 reads`);
+    assert.match((await tid(page, 'receipt-refused').innerText()).trim(), /^0\b/);
     assert.ok(ctx.problems.length === 0 && ectx.problems.length === 0,
       `console problems: ${[...ctx.problems, ...ectx.problems].join('\n')}`);
   });
@@ -84,10 +88,10 @@ test('approver denies a pending request with a comment', T, async () => {
     await signIn(page, base, 'contoso', 'ap1');
     await openPending(page);
     await openRequestFromList(page, req.id);
-    await waitStatus(page, /pending/i);
+    await waitStatus(page, 'pending');
     const comment = 'Not during the quarter close';
     await deny(page, comment);
-    await waitStatus(page, /denied/i);
+    await waitStatus(page, 'denied');
 
     const r = await w.getRequest('contoso', req.id, 'ap1');
     assert.equal(r.status, 'denied');
@@ -113,7 +117,7 @@ test('approver approves, then revokes: the access check refuses the grant at onc
     await openPending(page);
     await openRequestFromList(page, req.id);
     await approve(page, { comment: 'go ahead' });
-    await waitStatus(page, /approved/i);
+    await waitStatus(page, 'approved');
     const r1 = await w.getRequest('contoso', req.id, 'ap1');
     assert.equal(r1.status, 'approved');
     const span = ms(r1.access_expires_at) - ms(r1.access_starts_at);
@@ -125,7 +129,7 @@ test('approver approves, then revokes: the access check refuses the grant at onc
 
     const comment = 'Done: the header is found';
     await revoke(page, comment);
-    await waitStatus(page, /revoked/i);
+    await waitStatus(page, 'revoked');
     const r2 = await w.getRequest('contoso', req.id, 'ap1');
     assert.equal(r2.status, 'revoked');
     const dec = (r2.decisions || []).find((x) => x.decision === 'revoke');

@@ -15,7 +15,7 @@ async function turnOn(loc) {
   else await loc.click();          // a switch button
 }
 
-test('enabling Lockbox on an M365_E3 tenant without the add-on shows the licence refusal in words', T, async ({ diagnostic }) => {
+test('enabling Lockbox on an M365_E3 tenant without the add-on shows the licence refusal in words', T, async (t) => {
   await withWorld('licence', { northwind: true }, async ({ w, base, browser }) => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
@@ -35,7 +35,7 @@ test('enabling Lockbox on an M365_E3 tenant without the add-on shows the licence
     await until(async () => (await err.isVisible()) && (await err.innerText()).trim().length > 0,
       'settings-error to show');
     const text = (await err.innerText()).trim();
-    diagnostic(`settings-error: ${text}`);
+    t.diagnostic(`settings-error: ${text}`);
     const words = text.replace(/\(?license_required\)?/g, '').trim();
     assert.match(words, /licen[cs]e|plan|add-?on/i,
       `settings-error does not explain the licence rule in words: ${JSON.stringify(text)}`);

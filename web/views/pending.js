@@ -30,7 +30,7 @@ export async function render(ctx) {
     cell('Time left', countdown(r.pending_expires_at), h('div', { class: 'small muted' }, 'until ', timeEl(r.pending_expires_at))),
     internal ? cell('Tenant', str(r.tenant)) : null,
     cell('Requester', h('strong', str(r.requester))),
-    cell('What', h('strong', str(r.workload)), h('div', { class: 'small' }, arr(r.resources).map(str).join(', ')), h('div', { class: 'small muted' }, `for ${fmtMinutes(r.duration_minutes)}`)),
+    cell('What', h('strong', str(r.workload)), h('div', { class: 'small wrap' }, arr(r.resources).map(str).join(', ')), h('div', { class: 'small muted' }, `for ${fmtMinutes(r.duration_minutes)}`)),
     cell('Why', h('span', { class: 'clip' }, str(r.justification))),
     cell('Waiting on', stageWords(r.current_stage)),
     cell('Fingerprint', h('span', { class: 'fp-inline' }, str(r.fingerprint) || '—')),

@@ -141,11 +141,13 @@ function timeline(items) {
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-labelledby': 'tl-title tl-desc', 'data-testid': 'chart-timeline', preserveAspectRatio: 'xMidYMid meet' },
     s('title', { id: 'tl-title' }, 'Timeline of access windows'),
     s('desc', { id: 'tl-desc' }, 'One bar per approved request, from access start to its end; the table below has the same times.'));
-  // time axis: 5 ticks
+  // time axis: 5 grid lines, a label on every other one (a label is about
+  // 100 px wide: five of them do not fit the axis without overlapping)
   for (let i = 0; i <= 4; i += 1) {
     const ms = lo + (span / 4) * i;
-    svg.append(s('line', { x1: x(ms), x2: x(ms), y1: T - 6, y2: H - B, class: 'grid' }),
-      s('text', { x: x(ms), y: H - B + 16, class: 'tick', 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }, tickFmt.format(new Date(ms))));
+    svg.append(s('line', { x1: x(ms), x2: x(ms), y1: T - 6, y2: H - B, class: 'grid' }));
+    if (i % 2 === 0)
+      svg.append(s('text', { x: x(ms), y: H - B + 16, class: 'tick', 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }, tickFmt.format(new Date(ms))));
   }
   windows.forEach((w, i) => {
     const yy = T + i * rowH;

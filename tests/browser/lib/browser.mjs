@@ -46,10 +46,11 @@ export async function launchBrowser() {
 }
 
 function watch(page, problems) {
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message} (${page.url()})`));
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) {
-      problems.push(`CSP: ${m.text()}`);
+      const loc = m.location();
+      problems.push(`CSP: ${m.text().slice(0, 160)}... at ${loc.url || page.url()}${loc.lineNumber ? ':' + loc.lineNumber : ''}`);
     }
   });
 }

@@ -26,17 +26,25 @@ export async function statusText(page) {
   return (await tid(page, 'request-status').innerText()).trim();
 }
 
-export async function waitStatus(page, re) {
+// Waits until the request page's status badge carries `status` (its
+// data-status is the API's status); fails at once when the console shows an
+// error message instead.
+export async function waitStatus(page, status) {
+  const badge = tid(page, 'request-status');
   let last = '';
   try {
     await until(async () => {
-      last = await statusText(page).catch(() => '');
-      return re.test(last);
-    }, `request-status to match ${re}`, TIMEOUT);
+      last = await badge.getAttribute('data-status', { timeout: 1000 }).catch(() => '');
+      if (last === status) return true;
+      if (await page.locator('[data-testid="message"][data-kind="error"]').count()) throw new Error('the console shows an error');
+      return false;
+    }, `request-status to be ${status}`, TIMEOUT);
   } catch (e) {
+    const text = await statusText(page).catch(() => '');
     const msg = await tid(page, 'message').innerText().catch(() => '');
-    throw new Error(`${e.message}; request-status reads ${JSON.stringify(last)}; message: ${JSON.stringify(msg)}`);
+    throw new Error(`${e.message}; request-status is ${JSON.stringify(last)} (${JSON.stringify(text)}); message: ${JSON.stringify(msg)}`);
   }
+  return statusText(page);
 }
 
 async function setValue(loc, value) {
@@ -97,4 +105,45 @@ export async function noHorizontalScroll(page) {
     scrollWidth: document.documentElement.scrollWidth,
     innerWidth: window.innerWidth,
   }));
+}
+
+// Text that runs out of its own box (not ellipsized): what a clipped page
+// hides even when the document does not scroll sideways.  Lists up to 10.
+export async function overflowingText(page, root = 'main') {
+  return page.evaluate((sel) => {
+    const out = [];
+    const rootEl = document.querySelector(sel);
+    if (!rootEl) return out;
+    const walker = document.createTreeWalker(rootEl, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n && out.length < 10; n = walker.nextNode()) {
+      if (!n.textContent.trim()) continue;
+      let box = n.parentElement;
+      let ellipsis = false;
+      while (box && box !== rootEl) {
+        const cs = getComputedStyle(box);
+        if (cs.textOverflow === 'ellipsis' || cs.webkitLineClamp !== 'none') ellipsis = true;
+        if (!cs.display.startsWith('inline') && cs.display !== 'contents') break;
+        box = box.parentElement;
+      }
+      if (!box || ellipsis) continue;
+      // Visually hidden on purpose (the .sr-only pattern: clipped, 1 px).
+      let hidden = false;
+      for (let a = n.parentElement; a && a !== document.body; a = a.parentElement) {
+        const cs = getComputedStyle(a);
+        const ar = a.getBoundingClientRect();
+        if (cs.clip !== 'auto' || cs.clipPath !== 'none' || ar.width <= 2 || ar.height <= 2) { hidden = true; break; }
+      }
+      if (hidden) continue;
+      const r = document.createRange();
+      r.selectNodeContents(n);
+      const tr = r.getBoundingClientRect();
+      const br = box.getBoundingClientRect();
+      if (tr.width === 0 || br.width === 0) continue;
+      if (tr.right > br.right + 1) {
+        const line = `"${n.textContent.trim().slice(0, 60)}" ends at x=${Math.round(tr.right)}, its box <${box.tagName.toLowerCase()}${box.dataset.label ? ` data-label="${box.dataset.label}"` : ''}> at x=${Math.round(br.right)} (viewport ${innerWidth})`;
+        if (!out.includes(line)) out.push(line);
+      }
+    }
+    return out;
+  }, root);
 }

@@ -21,6 +21,7 @@ export const ROOT = path.resolve(HERE, '..', '..', '..');
 const BUILD = process.env.LOCKBOX_BUILD || 'build';
 const BUILD_DIR = path.isAbsolute(BUILD) ? BUILD : path.join(ROOT, BUILD);
 export const LOCKBOXD = path.join(BUILD_DIR, 'lockboxd');
+export const WEB_DIR = process.env.LOCKBOX_BROWSER_WEB_DIR || path.join(ROOT, 'web');
 export const SLOW = Number(process.env.LOCKBOX_BROWSER_SLOW) || 1;
 export const KEEP = process.env.LOCKBOX_BROWSER_KEEP === '1';
 const HTTP_TIMEOUT = 10000 * SLOW;
@@ -111,7 +112,7 @@ export class Daemon {
       this.port = await freePort();
       const args = ['--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir,
         '--database', 'sqlite:' + this.dbPath, '--sweep-interval-ms', '200',
-        '--test-clock', this.clockPath, ...extra];
+        '--test-clock', this.clockPath, '--web-dir', WEB_DIR, ...extra];
       const env = {};
       for (const [k, v] of Object.entries(process.env)) {
         if (!k.startsWith('LOCKBOX_')) env[k] = v;

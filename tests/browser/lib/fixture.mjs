@@ -1,7 +1,7 @@
 // One test's world: a fresh lockboxd (own port, data dir, test clock) with
 // the standard world, and a fresh chromium.  Both are stopped whatever
-// happens; a failure's message gets the daemon's log tail and every page
-// error or CSP report the console produced.
+// happens.  A page error or CSP report in any context fails the test; a
+// failure's message gets the daemon's log tail and those problems.
 
 import { startWorld } from './daemon.mjs';
 import { launchBrowser } from './browser.mjs';
@@ -22,6 +22,9 @@ export async function withWorld(name, opts, fn) {
   try {
     b = await launchBrowser();
     await fn({ w, d: w.d, base: w.d.url, browser: b });
+    // Any page error or CSP report in any context fails the test.
+    const left = b.browser.contexts().flatMap((c) => c.problems || []);
+    if (left.length) throw new Error(`the console reported problems:\n${[...new Set(left)].join('\n')}`);
   } catch (e) {
     const problems = [];
     for (const c of b ? b.browser.contexts() : []) problems.push(...(c.problems || []));
