@@ -10,7 +10,7 @@
 
 SHELL      := /bin/sh
 CC         ?= cc
-PKGS       := libmicrohttpd jansson libsodium sqlite3 libcurl libpq
+PKGS       := libmicrohttpd jansson libsodium sqlite3 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -12,7 +12,7 @@ set -eu
 
 what=${1:-build}
 pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev
-      libsqlite3-dev libcurl4-openssl-dev libpq-dev ca-certificates"
+      libsqlite3-dev libcurl4-openssl-dev ca-certificates"
 case "$what" in
 build) ;;
 run) pkgs="$pkgs sqlite3 curl nginx-light" ;;

@@ -38,7 +38,7 @@ static const struct opt opts[] = {
 	{ "data-dir", OPT_STR, S(data_dir), 0, 0, "./var",
 	  "directory for the SQLite database and the signing keys" },
 	{ "database", OPT_STR, S(database), 0, 0, "",
-	  "sqlite:PATH or postgresql://... (default sqlite:DATA_DIR/lockbox.db)" },
+	  "sqlite:PATH (default sqlite:DATA_DIR/lockbox.db); postgresql:// is not built yet" },
 	{ "smtp-url", OPT_STR, S(smtp_url), 0, 0, "",
 	  "smtp://HOST:PORT or smtps://HOST:PORT for email notifications" },
 	{ "mail-from", OPT_STR, S(mail_from), 0, 0, "lockbox@localhost",
