@@ -420,14 +420,13 @@ def test_metrics_count_deliveries():
 
 
 def test_smtp_down_when_created_then_started_is_delivered():
-    """The sink is stopped, a request made; 5 s later (the spec's "30 s later",
-    shortened: the backoff is scaled down 150 times, so 5 s is several
-    attempts, the same state the spec's 30 s reaches) the sink starts again
-    and every row is delivered, exactly once."""
+    """The sink is stopped, a request made; 30 s later (as the issue asks;
+    with the test's short backoff that is many real attempts) the sink
+    starts again and every row is delivered, exactly once."""
     SMTP.stop()
     try:
         r = W.create_request("contoso", justification="while SMTP is down")
-        time.sleep(5.0 * SLOW)
+        time.sleep(30.0)
         rows = rows_for(r["id"])
         check(len(rows) == 3, "rows %s" % rows)
         for x in rows:
