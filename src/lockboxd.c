@@ -147,7 +147,7 @@ main(int argc, char **argv)
 	log_info("stop", "signal=%d msg=\"finishing calls in flight\"", sig);
 	status = 0;
 out:
-	http_stop(httpd);
+	http_stop(&app, httpd);
 	app_sweeper_stop(&app);
 	notify_stop(notifier);
 	auditq_stop(app.auditq);

@@ -53,6 +53,14 @@ struct lb_app {
 	struct lb_cache *grant_cache;   /* sha256(grant) -> struct lb_grant_seen */
 	struct lb_cache *token_cache;   /* sha256(API token) -> struct lb_actor */
 	atomic_bool stopping;
+	/*
+	 * Access checks waiting on a suspended connection for their record,
+	 * and the flag that stops new ones being deferred while the HTTP
+	 * server drains before it stops (libmicrohttpd must not be stopped
+	 * with a connection suspended).
+	 */
+	atomic_int deferred_inflight;
+	atomic_bool http_draining;
 	pthread_t sweeper;
 	bool sweeper_started;
 	pthread_mutex_t sweep_mu;

@@ -209,14 +209,15 @@ decide_recorded(void *arg, int rc)
 	MHD_resume_connection(j->c->conn);
 }
 
-/* After the connection is suspended: queue the record, or fail at once. */
-static void
-decide_submit(struct lb_ctx *c)
+/* The record of a job, pointing into the job (valid while it lives). */
+static struct lb_audit_event
+job_event(const struct authz_job *j, const struct lb_ctx *c, bool *receipt)
 {
-	struct authz_job *j = c->defer;
 	const struct authz_in *in = &j->in;
-	struct authz_out *o = &j->o;
-	struct lb_audit_event ev = {
+	const struct authz_out *o = &j->o;
+
+	*receipt = in->resolved && o->rid[0] != '\0' && j->content;
+	return (struct lb_audit_event){
 		.tenant = in->resolved ? in->target.tenant : "",
 		.record_type = j->emergency ? LB_RT_EMERGENCY : LB_RT_ACCESS,
 		.operation = j->content ? "AccessContent" : "AccessMetadata",
@@ -226,9 +227,17 @@ decide_submit(struct lb_ctx *c)
 		.client_ip = c->client_ip,
 		.time_ms = c->now_ms,
 	};
-	bool receipt = in->resolved && o->rid[0] != '\0' && j->content;
-	int rc = auditq_submit(c->app->auditq, &ev, j->text, receipt ? o->rid : NULL,
-	    receipt ? in->target.path : NULL, j->r == LB_REF_NONE, decide_recorded, j);
+}
+
+/* After the connection is suspended: queue the record, or fail at once. */
+static void
+decide_submit(struct lb_ctx *c)
+{
+	struct authz_job *j = c->defer;
+	bool receipt;
+	struct lb_audit_event ev = job_event(j, c, &receipt);
+	int rc = auditq_submit(c->app->auditq, &ev, j->text, receipt ? j->o.rid : NULL,
+	    receipt ? j->in.target.path : NULL, j->r == LB_REF_NONE, decide_recorded, j);
 
 	if (rc != 0) {
 		j->rc = rc;
@@ -301,8 +310,16 @@ decide(struct lb_ctx *c, const struct lb_actor *gateway, const struct authz_in *
 		return rc;
 	}
 	c->defer = j;
-	c->defer_submit = decide_submit;
 	c->defer_finish = decide_finish;
+	if (atomic_load(&c->app->http_draining)) {
+		/* Stopping: no new suspension; wait for the record in this thread. */
+		bool receipt;
+		struct lb_audit_event ev = job_event(j, c, &receipt);
+		j->rc = auditq_append(c->app->auditq, &ev, j->text, receipt ? j->o.rid : NULL,
+		    receipt ? j->in.target.path : NULL, j->r == LB_REF_NONE);
+		return decide_finish(c);
+	}
+	c->defer_submit = decide_submit;
 	return 0;
 }
 

@@ -64,7 +64,11 @@ struct lb_ctx {
 /* ---------------------------------------------------------------- server.c */
 
 struct MHD_Daemon *http_start(struct lb_app *app, const char *listen, long threads);
-void http_stop(struct MHD_Daemon *d);
+/*
+ * Stops accepting, lets every deferred access check get its answer (at
+ * most ~10 s; new checks are then answered without deferring), then stops.
+ */
+void http_stop(struct lb_app *app, struct MHD_Daemon *d);
 
 /* ----------------------------------------------------------------- json.c */
 

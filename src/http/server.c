@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -333,6 +334,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		/* Resumed: the deferred work is done; build and send the answer. */
 		c = st->deferred;
 		st->deferred = NULL;
+		atomic_fetch_sub(&app->deferred_inflight, 1);
 		int rc = c->defer_finish(c);
 		if (rc != 0)
 			set_error(c, rc);
@@ -394,6 +396,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		void (*submit)(struct lb_ctx *) = c->defer_submit;
 		c->defer_submit = NULL;
 		st->deferred = c;
+		atomic_fetch_add(&app->deferred_inflight, 1);
 		MHD_suspend_connection(conn);
 		submit(c);
 		return MHD_YES;
@@ -498,8 +501,18 @@ http_start(struct lb_app *app, const char *listen, long threads)
 }
 
 void
-http_stop(struct MHD_Daemon *d)
+http_stop(struct lb_app *app, struct MHD_Daemon *d)
 {
-	if (d != NULL)
-		MHD_stop_daemon(d);
+	if (d == NULL)
+		return;
+	atomic_store(&app->http_draining, true);
+	MHD_quiesce_daemon(d);
+	for (int i = 0; i < 1000 && atomic_load(&app->deferred_inflight) > 0; i++) {
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (atomic_load(&app->deferred_inflight) > 0)
+		log_error("stop", "msg=\"access checks still waiting for their records\" n=%d",
+		    atomic_load(&app->deferred_inflight));
+	MHD_stop_daemon(d);
 }
