@@ -1295,6 +1295,224 @@ test_million(void **state)
 	sodium_memzero(sk, sizeof(sk));
 }
 
+/* ------------------------------------------------ the line fast path */
+
+/*
+ * verify_line reads a record line the exporter wrote without jansson (see
+ * verify.c); any other line must get the full parse and the same verdict
+ * as before.  Three records, seq 2 (line 4) built from `details` and laid
+ * out by `lay`, its hash computed over its canonical text; a checkpoint
+ * signs seq 3.
+ */
+enum layout {
+	LAY_SORTED,             /* as the exporter writes it */
+	LAY_LAST,               /* "hash" last */
+	LAY_FIRST,              /* "hash" first: not canonical */
+	LAY_AFTER_TENANT,       /* "hash" between tenant and time */
+	LAY_IN_DETAILS,         /* the member moved into details */
+	LAY_TRAIL_GARBAGE,      /* the exporter's line, then "x" */
+	LAY_TRAIL_SPACE,        /* the exporter's line, then a space */
+	LAY_EXTRA_FIELD,        /* an unknown top-level field, hashed along */
+};
+
+static void
+rec_body(struct buf *b, int64_t seq, const char *prev, const char *details)
+{
+	char ts[32], line[2048];
+	int n;
+
+	assert_int_equal(lb_time_format(T0 + seq * 10, ts, sizeof(ts)), 0);
+	n = snprintf(line, sizeof(line), "{\"actor\":{\"id\":\"gw-1\",\"realm\":\"provider\","
+	    "\"type\":\"service\"},\"client_ip\":\"10.0.0.7\",\"details\":%s,\"id\":\"aud_%lld\","
+	    "\"object_id\":\"req_42\",\"operation\":\"AccessContent\",\"prev_hash\":\"%s\","
+	    "\"record_type\":\"CustomerLockboxAccess\",\"result\":\"allowed\",\"seq\":%lld,"
+	    "\"tenant\":\"contoso\",\"time\":\"%s\",\"workload\":\"CustomerLockbox\"}", details,
+	    (long long)seq, prev, (long long)seq, ts);
+	assert_true(n > 0 && (size_t)n < sizeof(line));
+	b->n = 0;
+	buf_add(b, line, (size_t)n);
+}
+
+/* The record line of `body` (hash `h`) laid out as `lay`, in `out`. */
+static void
+rec_lay(struct buf *out, const struct buf *body, const char *h, enum layout lay)
+{
+	const char *id = strstr(body->p, ",\"id\":\"aud_"), *tn = strstr(body->p, ",\"time\":");
+	char member[80];
+	size_t at;
+
+	assert_non_null(id);
+	assert_non_null(tn);
+	snprintf(member, sizeof(member), ",\"hash\":\"%s\"", h);
+	switch (lay) {
+	case LAY_LAST:
+		at = body->n - 1;
+		break;
+	case LAY_FIRST:
+		at = 0;
+		break;
+	case LAY_AFTER_TENANT:
+		at = (size_t)(tn - body->p);
+		break;
+	case LAY_IN_DETAILS:
+		at = (size_t)(id - body->p) - 1;        /* before details' closing brace */
+		break;
+	case LAY_EXTRA_FIELD:
+		at = body->n - 1;
+		break;
+	default:
+		at = (size_t)(id - body->p);
+		break;
+	}
+	out->n = 0;
+	buf_add(out, "", 0);
+	if (lay == LAY_FIRST) {
+		buf_add(out, "{", 1);
+		buf_add(out, member + 1, strlen(member) - 1);
+		buf_add(out, ",", 1);
+		buf_add(out, body->p + 1, body->n - 1);
+	} else {
+		buf_add(out, body->p, at);
+		buf_add(out, member, strlen(member));
+		buf_add(out, body->p + at, body->n - at);
+	}
+	if (lay == LAY_TRAIL_GARBAGE)
+		buf_add(out, "x", 1);
+	if (lay == LAY_TRAIL_SPACE)
+		buf_add(out, " ", 1);
+}
+
+static void
+run_laid(const char *details, enum layout lay, struct lb_verify_result *r)
+{
+	struct fixed_key key;
+	unsigned char sk[64], dg[32], sig[64];
+	char prev[65], b64[100], ts[32], line[1024], *msg;
+	struct buf body = { 0 }, out = { 0 };
+	struct lb_verify *v;
+
+	crypto_sign_keypair(key.pk, sk);
+	assert_int_equal(verify_new(fixed_key, &key, &v), 0);
+	assert_int_equal(lb_time_format(T0 + 100, ts, sizeof(ts)), 0);
+	snprintf(line, sizeof(line), "{\"export\":{\"first_seq\":1,\"last_seq\":3,\"tenant\":"
+	    "\"contoso\",\"exported_at\":\"%s\",\"version\":1}}", ts);
+	assert_int_equal(verify_line(v, line, strlen(line)), 0);
+	/* The head hash first, for the checkpoint that precedes the records. */
+	memset(prev, '0', 64);
+	prev[64] = '\0';
+	for (int64_t s = 1; s <= 3; s++) {
+		rec_body(&body, s, prev, s == 2 ? details : "{\"n\":1}");
+		if (s == 2 && lay == LAY_EXTRA_FIELD) {
+			body.n--;
+			buf_add(&body, ",\"zz\":1}", 8);
+		}
+		crypto_hash_sha256(dg, (const unsigned char *)body.p, body.n);
+		sodium_bin2hex(prev, sizeof(prev), dg, 32);
+	}
+	msg = verify_checkpoint_message("contoso", 3, prev, T0 + 100);
+	assert_non_null(msg);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg), sk);
+	free(msg);
+	sodium_bin2base64(b64, sizeof(b64), sig, 64, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(line, sizeof(line), "{\"checkpoint\":{\"anchor\":false,\"head_hash\":\"%s\","
+	    "\"kid\":\"test-key\",\"seq\":3,\"sig\":\"%s\",\"tenant\":\"contoso\","
+	    "\"time\":\"%s\"}}", prev, b64, ts);
+	assert_int_equal(verify_line(v, line, strlen(line)), 0);
+	memset(prev, '0', 64);
+	for (int64_t s = 1; s <= 3; s++) {
+		rec_body(&body, s, prev, s == 2 ? details : "{\"n\":1}");
+		if (s == 2 && lay == LAY_EXTRA_FIELD) {
+			body.n--;
+			buf_add(&body, ",\"zz\":1}", 8);
+		}
+		crypto_hash_sha256(dg, (const unsigned char *)body.p, body.n);
+		sodium_bin2hex(prev, sizeof(prev), dg, 32);
+		rec_lay(&out, &body, prev, s == 2 ? lay : LAY_SORTED);
+		assert_int_equal(verify_line(v, out.p, out.n), 0);
+	}
+	verify_finish(v, r);
+	verify_free(v);
+	free(body.p);
+	free(out.p);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+static void
+expect_ok(const char *details, enum layout lay)
+{
+	struct lb_verify_result r;
+
+	run_laid(details, lay, &r);
+	if (!r.ok)
+		print_error("layout %d, details %s: %s\n", (int)lay, details, r.reason);
+	assert_true(r.ok);
+	assert_int_equal(r.records, 3);
+	assert_int_equal(r.last_seq, 3);
+}
+
+static void
+expect_malformed(const char *details, enum layout lay)
+{
+	struct lb_verify_result r;
+
+	run_laid(details, lay, &r);
+	assert_false(r.ok);
+	assert_int_equal(r.problem, LB_VERIFY_MALFORMED);
+	assert_int_equal(r.bad_line, 4);
+}
+
+static void
+test_fast_path(void **state)
+{
+	static const char *const fine[] = {
+		"{}",
+		"{\"method\":\"GET\",\"reason\":\"\",\"uri\":\"/x\"}",
+		/* Escapes, controls, UTF-8, nesting, integers, literals. */
+		"{\"a\":[1,-2,0,true,false,null,[],{}],\"b\":{\"c\":{\"d\":\"e\"}},"
+		    "\"n\":\"line\\nbreak \\u0001 \\\"q\\\" \\\\ \xc3\xa9 \xf0\x9f\x94\x92\"}",
+		/* A "hash" key of details' own, before or after the top-level one. */
+		"{\"hash\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+		"{\"a\":{\"hash\":\"x\"},\"hash\":\"y\",\"z\":\",\\\"hash\\\":\\\"\"}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		expect_ok(fine[i], LAY_SORTED);
+		expect_ok(fine[i], LAY_LAST);
+	}
+	/* Not the exporter's layout: the full parse, which takes it as ever. */
+	expect_ok("{\"n\":2}", LAY_FIRST);
+	expect_ok("{\"n\":2}", LAY_AFTER_TENANT);
+	expect_ok("{\"hash\":\"x\"}", LAY_FIRST);
+	expect_ok("{\"n\":2}", LAY_TRAIL_SPACE);
+	/*
+	 * Details whose text is not jansson's dump (unsorted keys, an uppercase
+	 * escape, an escaped slash), hashed as written: outside the fast path's
+	 * subset, so the full parse decides, as it did before (it accepts them).
+	 */
+	expect_ok("{\"b\":1,\"a\":2}", LAY_SORTED);
+	expect_ok("{\"a\":\"\\u001F\"}", LAY_SORTED);
+	expect_ok("{\"a\":\"\\/\"}", LAY_SORTED);
+	/*
+	 * Lines whose bytes, less the hash member, hash to that hash, yet that
+	 * are not records of the documented form: each is MALFORMED, on its
+	 * own line, as the full parse finds.
+	 */
+	expect_malformed("{\"n\":2}", LAY_IN_DETAILS);
+	expect_malformed("{\"hash\":\"x\",\"n\":2}", LAY_IN_DETAILS);
+	expect_malformed("{\"n\":2}", LAY_TRAIL_GARBAGE);
+	expect_malformed("{\"n\":2}", LAY_EXTRA_FIELD);
+	expect_malformed("{\"n\":1.5}", LAY_SORTED);
+	expect_malformed("{\"n\":1e3}", LAY_SORTED);
+	expect_malformed("{\"n\":2,\"n\":3}", LAY_SORTED);
+	expect_malformed("{\"n\":\"\\u0000\"}", LAY_SORTED);
+	expect_malformed("{\"n\":\"\xc3\"}", LAY_SORTED);
+	expect_malformed("{\"n\":\"\xed\xa0\x80\"}", LAY_SORTED);
+	expect_malformed("{\"n\":99999999999999999999}", LAY_SORTED);
+	expect_malformed("{\"n\":[1,]}", LAY_SORTED);
+	expect_malformed("[1]", LAY_SORTED);
+}
+
 int
 main(void)
 {
@@ -1313,6 +1531,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
+		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_million),
 	};
 
