@@ -65,7 +65,7 @@ $(BUILD)/lockboxd: $(BUILD)/src/lockboxd.o $(BUILD)/liblockbox.a
 
 # The CLI links the core (error table, time and duration parsing), the
 # audit verifier (offline verification of exports) and libcurl.
-CLI_AUDIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/audit/verify.c))
+CLI_AUDIT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/audit/verify*.c))
 $(BUILD)/lockbox: $(BUILD)/src/lockbox.o $(CLI_OBJ) $(CLI_AUDIT_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
@@ -100,7 +100,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/liblockbox.a
 # libFuzzer harnesses (clang): each links the core, authz and sys sources.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_LIBSRC := $(CORE_SRC) $(wildcard src/authz/*.c src/sys/*.c src/audit/verify.c)
+FUZZ_LIBSRC := $(CORE_SRC) $(wildcard src/authz/*.c src/sys/*.c src/audit/verify*.c)
 FUZZ_CFLAGS := -std=c17 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
 	-g -O1 -fsanitize=fuzzer,address,undefined -Wall -Wextra -Werror -pthread
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) $(wildcard src/*/*.h include/lockbox/*.h)
