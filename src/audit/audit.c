@@ -17,19 +17,6 @@
 #include "audit/verify.h"
 #include "sys/sys.h"
 
-static int
-copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = src ? strlen(src) : 0;
-
-	if (n >= cap)
-		return LB_ERR_FIELD_TOO_LONG;
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-	return 0;
-}
-
 static const char *
 actor_type_name(enum lb_actor_type t)
 {
@@ -127,16 +114,16 @@ audit_append_text(struct lb_tx *tx, const struct lb_audit_event *ev, const char 
 
 	memset(&rec, 0, sizeof(rec));
 	ids_new("aud", rec.id, sizeof(rec.id));
-	if ((rc = copy(rec.chain, sizeof(rec.chain), ev->tenant)) != 0 ||
-	    (rc = copy(rec.workload, sizeof(rec.workload), LB_WORKLOAD_NAME)) != 0 ||
-	    (rc = copy(rec.record_type, sizeof(rec.record_type), ev->record_type)) != 0 ||
-	    (rc = copy(rec.operation, sizeof(rec.operation), ev->operation)) != 0 ||
-	    (rc = copy(rec.actor_id, sizeof(rec.actor_id), ev->actor->id)) != 0 ||
-	    (rc = copy(rec.actor_realm, sizeof(rec.actor_realm), ev->actor->realm)) != 0 ||
-	    (rc = copy(rec.actor_type, sizeof(rec.actor_type), actor_type_name(ev->actor->type))) != 0 ||
-	    (rc = copy(rec.object_id, sizeof(rec.object_id), ev->object_id)) != 0 ||
-	    (rc = copy(rec.result, sizeof(rec.result), ev->result ? ev->result : "success")) != 0 ||
-	    (rc = copy(rec.client_ip, sizeof(rec.client_ip), ev->client_ip)) != 0)
+	if ((rc = lb_copy(rec.chain, sizeof(rec.chain), ev->tenant)) != 0 ||
+	    (rc = lb_copy(rec.workload, sizeof(rec.workload), LB_WORKLOAD_NAME)) != 0 ||
+	    (rc = lb_copy(rec.record_type, sizeof(rec.record_type), ev->record_type)) != 0 ||
+	    (rc = lb_copy(rec.operation, sizeof(rec.operation), ev->operation)) != 0 ||
+	    (rc = lb_copy(rec.actor_id, sizeof(rec.actor_id), ev->actor->id)) != 0 ||
+	    (rc = lb_copy(rec.actor_realm, sizeof(rec.actor_realm), ev->actor->realm)) != 0 ||
+	    (rc = lb_copy(rec.actor_type, sizeof(rec.actor_type), actor_type_name(ev->actor->type))) != 0 ||
+	    (rc = lb_copy(rec.object_id, sizeof(rec.object_id), ev->object_id)) != 0 ||
+	    (rc = lb_copy(rec.result, sizeof(rec.result), ev->result ? ev->result : "success")) != 0 ||
+	    (rc = lb_copy(rec.client_ip, sizeof(rec.client_ip), ev->client_ip)) != 0)
 		goto out;
 	rec.time_ms = ev->time_ms;
 	rec.details = (char *)(uintptr_t)details;

@@ -54,19 +54,6 @@ struct lb_auditq {
 	struct lb_auditq_stats stats;
 };
 
-static int
-copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = src ? strlen(src) : 0;
-
-	if (n >= cap)
-		return LB_ERR_FIELD_TOO_LONG;
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-	return 0;
-}
-
 static void
 observe(struct lb_auditq *q, size_t n, bool ok)
 {
@@ -219,14 +206,14 @@ item_new(const struct lb_audit_event *ev, const char *details, const char *recei
 	if (it == NULL)
 		return LB_ERR_NOMEM;
 	it->actor = *ev->actor;
-	if ((rc = copy(it->tenant, sizeof(it->tenant), ev->tenant)) != 0 ||
-	    (rc = copy(it->record_type, sizeof(it->record_type), ev->record_type)) != 0 ||
-	    (rc = copy(it->operation, sizeof(it->operation), ev->operation)) != 0 ||
-	    (rc = copy(it->object_id, sizeof(it->object_id), ev->object_id)) != 0 ||
-	    (rc = copy(it->result, sizeof(it->result), ev->result ? ev->result : "success")) != 0 ||
-	    (rc = copy(it->client_ip, sizeof(it->client_ip), ev->client_ip)) != 0 ||
-	    (rc = copy(it->receipt_request, sizeof(it->receipt_request), receipt_request)) != 0 ||
-	    (rc = copy(it->receipt_resource, sizeof(it->receipt_resource), receipt_resource)) != 0) {
+	if ((rc = lb_copy(it->tenant, sizeof(it->tenant), ev->tenant)) != 0 ||
+	    (rc = lb_copy(it->record_type, sizeof(it->record_type), ev->record_type)) != 0 ||
+	    (rc = lb_copy(it->operation, sizeof(it->operation), ev->operation)) != 0 ||
+	    (rc = lb_copy(it->object_id, sizeof(it->object_id), ev->object_id)) != 0 ||
+	    (rc = lb_copy(it->result, sizeof(it->result), ev->result ? ev->result : "success")) != 0 ||
+	    (rc = lb_copy(it->client_ip, sizeof(it->client_ip), ev->client_ip)) != 0 ||
+	    (rc = lb_copy(it->receipt_request, sizeof(it->receipt_request), receipt_request)) != 0 ||
+	    (rc = lb_copy(it->receipt_resource, sizeof(it->receipt_resource), receipt_resource)) != 0) {
 		free(it);
 		return rc;
 	}

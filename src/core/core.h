@@ -78,6 +78,15 @@ bool lb_resource_valid(const char *s);
 /* True when `path` equals `grant` or lies below it at a '/' boundary. */
 bool lb_resource_covers(const char *grant, const char *path);
 
+/*
+ * Copies the string `src` (NULL: "") into dst of `cap` bytes, never
+ * truncating: LB_ERR_FIELD_TOO_LONG (dst untouched) when it does not fit.
+ * Reads at most `cap` bytes of src.
+ */
+int lb_copy(char *dst, size_t cap, const char *src);
+/* The value of a hex digit (either case), or -1. */
+int lb_hex_digit(int c);
+
 /* ---------------------------------------------------------------- tenants */
 
 enum lb_cloud { LB_CLOUD_COMMERCIAL, LB_CLOUD_GCC, LB_CLOUD_GCC_HIGH, LB_CLOUD_DOD };

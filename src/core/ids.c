@@ -191,3 +191,29 @@ lb_resource_covers(const char *grant, const char *path)
 		return false;
 	return path[glen] == '\0' || path[glen] == '/';
 }
+
+int
+lb_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n;
+
+	if (src == NULL)
+		src = "";
+	n = strnlen(src, cap);
+	if (n == cap)
+		return LB_ERR_FIELD_TOO_LONG;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+int
+lb_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -100,23 +100,6 @@ lb_op_name(int op)
 	return op_names[op];
 }
 
-/*
- * Copies the NUL-terminated `src` into `dst` of `size` bytes.  Never
- * truncates: LB_ERR_FIELD_TOO_LONG (and `dst` untouched) when it does not
- * fit.  Reads at most `size` bytes of `src`, so `src` may be an
- * unterminated array of that size.
- */
-static int
-copy_str(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size);
-
-	if (n == size)
-		return LB_ERR_FIELD_TOO_LONG;
-	memcpy(dst, src, n + 1);
-	return 0;
-}
-
 static bool
 is_space(char c)
 {
@@ -209,16 +192,16 @@ lb_request_create(const char *id, const struct lb_request_input *in,
 		return LB_ERR_INVALID_VALUE;
 
 	memset(&r, 0, sizeof(r));
-	if ((rc = copy_str(r.id, sizeof(r.id), id)) != 0 ||
-	    (rc = copy_str(r.tenant, sizeof(r.tenant), t->id)) != 0 ||
-	    (rc = copy_str(r.case_id, sizeof(r.case_id), in->case_id)) != 0 ||
-	    (rc = copy_str(r.requester, sizeof(r.requester), requester->id)) != 0 ||
-	    (rc = copy_str(r.workload, sizeof(r.workload), in->workload)) != 0 ||
-	    (rc = copy_str(r.justification, sizeof(r.justification),
+	if ((rc = lb_copy(r.id, sizeof(r.id), id)) != 0 ||
+	    (rc = lb_copy(r.tenant, sizeof(r.tenant), t->id)) != 0 ||
+	    (rc = lb_copy(r.case_id, sizeof(r.case_id), in->case_id)) != 0 ||
+	    (rc = lb_copy(r.requester, sizeof(r.requester), requester->id)) != 0 ||
+	    (rc = lb_copy(r.workload, sizeof(r.workload), in->workload)) != 0 ||
+	    (rc = lb_copy(r.justification, sizeof(r.justification),
 	    in->justification)) != 0)
 		return rc;
 	for (size_t i = 0; i < in->nresources; i++)
-		if ((rc = copy_str(r.resources[i], sizeof(r.resources[i]),
+		if ((rc = lb_copy(r.resources[i], sizeof(r.resources[i]),
 		    in->resources[i])) != 0)
 			return rc;
 	r.nresources = in->nresources;
@@ -543,9 +526,9 @@ lb_request_decide(struct lb_request *r, const struct lb_actor *actor,
 	/* Record the decision. */
 	d = &w.decisions[w.ndecisions];
 	memset(d, 0, sizeof(*d));
-	if ((rc = copy_str(d->by, sizeof(d->by), actor->id)) != 0 ||
-	    (rc = copy_str(d->realm, sizeof(d->realm), actor->realm)) != 0 ||
-	    (rc = copy_str(d->comment, sizeof(d->comment), comment)) != 0)
+	if ((rc = lb_copy(d->by, sizeof(d->by), actor->id)) != 0 ||
+	    (rc = lb_copy(d->realm, sizeof(d->realm), actor->realm)) != 0 ||
+	    (rc = lb_copy(d->comment, sizeof(d->comment), comment)) != 0)
 		return rc;
 	d->stage = stage;
 	d->kind = kind;

@@ -57,18 +57,6 @@ is_query_char(unsigned char c)
 	return c > 0x20 && c < 0x7f && c != '\\' && c != '#';
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * A byte an escape may not produce: a separator ('/', '\\'), a dot (so no
  * encoded "." or ".." segment and no dot a second decoding could reveal),
@@ -178,8 +166,8 @@ decode_path(const char *uri, size_t n, char *buf, size_t *outlen)
 
 			if (n - i < 3)
 				return LB_ERR_INVALID_VALUE;    /* "%", "%4" */
-			hi = hex_value((unsigned char)uri[i + 1]);
-			lo = hex_value((unsigned char)uri[i + 2]);
+			hi = lb_hex_digit((unsigned char)uri[i + 1]);
+			lo = lb_hex_digit((unsigned char)uri[i + 2]);
 			if (hi < 0 || lo < 0)
 				return LB_ERR_INVALID_VALUE;    /* "%zz" */
 			c = (unsigned char)(hi * 16 + lo);

@@ -198,18 +198,6 @@ json_strs(struct lb_ctx *c, json_t *o, const char *key, bool required, char *dst
 
 /* ------------------------------------------------------------- query */
 
-static int
-hexv(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 int
 http_query(struct lb_ctx *c, const char *key, char *buf, size_t cap)
 {
@@ -223,8 +211,8 @@ http_query(struct lb_ctx *c, const char *key, char *buf, size_t cap)
 		if (ch == '+') {
 			ch = ' ';
 		} else if (ch == '%') {
-			int h = raw[i + 1] ? hexv(raw[i + 1]) : -1;
-			int l = h >= 0 && raw[i + 2] ? hexv(raw[i + 2]) : -1;
+			int h = raw[i + 1] ? lb_hex_digit(raw[i + 1]) : -1;
+			int l = h >= 0 && raw[i + 2] ? lb_hex_digit(raw[i + 2]) : -1;
 			if (h < 0 || l < 0)
 				return http_fail(c, LB_ERR_INVALID_FIELD, "query parameter '%s' is badly encoded", key);
 			ch = (unsigned char)(h * 16 + l);

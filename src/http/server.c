@@ -112,18 +112,6 @@ struct conn_state {
 	int64_t started_mono;
 };
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decodes [s, s+n) into dst (cap bytes with NUL).  Refuses bad
  * escapes, NUL and control characters, and '/'.  Returns 0 or -1.
@@ -138,7 +126,7 @@ decode_segment(const char *s, size_t n, char *dst, size_t cap)
 		if (ch == '%') {
 			if (i + 2 >= n)
 				return -1;
-			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			int h = lb_hex_digit(s[i + 1]), l = lb_hex_digit(s[i + 2]);
 			if (h < 0 || l < 0)
 				return -1;
 			ch = (unsigned char)(h * 16 + l);
